@@ -1,0 +1,12 @@
+"""Settings read from the environment; each Chalice stage sets them in .chalice/config.json."""
+import os
+
+STAGE = os.environ.get("BAOGONG_STAGE", "local")
+TABLE_NAME = os.environ.get("BAOGONG_TABLE", f"baogong-{STAGE}")
+REGION = os.environ.get("AWS_DEFAULT_REGION", "cn-north-1")
+# Local stack only: where the embedded moto server listens. Unset in prod.
+AWS_ENDPOINT = os.environ.get("BAOGONG_AWS_ENDPOINT") or None
+TOKEN_SECRET_PARAM = os.environ.get("BAOGONG_TOKEN_SECRET_PARAM", f"/baogong/{STAGE}/token-secret")
+EXPORTS_BUCKET = os.environ.get("BAOGONG_EXPORTS_BUCKET", f"baogong-{STAGE}-exports")
+# The address residents and staff open; join and invite links are built on it.
+PUBLIC_URL = os.environ.get("BAOGONG_PUBLIC_URL", "").rstrip("/")

@@ -1,0 +1,84 @@
+"""One-time invites through which staff (liaison, volunteer, supplier, admin) join.
+
+Who may invite whom:
+- an admin (街道), anyone within their sub-district;
+- a liaison (社区联络人), volunteers and fellow liaisons of their own community.
+"""
+from datetime import timedelta
+
+from pynamodb.exceptions import UpdateError
+
+from api import auth, clock, communities, config, ids
+from api.auth import Principal
+from api.errors import BadInput, Conflict, Forbidden, NotFound, Refused, storage_errors
+from api.models import Invite, StaffMember, SubDistrict, Supplier
+
+VALID_FOR = timedelta(days=3)
+
+
+def invite_url(code: str) -> str:
+    return f"{config.PUBLIC_URL}/#/invite/{code}"
+
+
+def _sub_district_of(role: str, scope_id: str) -> str:
+    """The sub-district a scope belongs to; 400 if the scope does not exist."""
+    missing = BadInput("邀请的范围不存在", "The scope to invite into does not exist",
+                       fields={"scope_id": ["不存在 / Does not exist"]})
+    if auth.SCOPE_OF_ROLE[role] == "community":
+        try:
+            return communities.get(scope_id).sub_district_id
+        except NotFound:
+            raise missing from None
+    if role == "supplier":
+        try:
+            return Supplier.get(f"SUPPLIER#{scope_id}", "SUPPLIER").sub_district_id
+        except Supplier.DoesNotExist:
+            raise missing from None
+    try:
+        return SubDistrict.get(f"SUBDISTRICT#{scope_id}", "SUBDISTRICT").sub_district_id
+    except SubDistrict.DoesNotExist:
+        raise missing from None
+
+
+def create(principal: Principal, role: str, scope_id: str) -> dict:
+    with storage_errors():
+        if principal.role == "liaison":
+            if role not in ("volunteer", "liaison") or scope_id != principal.scope_id:
+                raise Forbidden("联络人只能邀请本小区的志愿者或联络人",
+                                "A liaison may only invite volunteers or liaisons of their own community",
+                                code="wrong_scope")
+            _sub_district_of(role, scope_id)
+        elif _sub_district_of(role, scope_id) != principal.scope_id:
+            raise Forbidden("该范围不在您的街道内", "That scope is outside your sub-district", code="wrong_scope")
+        now = clock.now()
+        code = ids.invite_code()
+        invite = Invite(f"INVITE#{code}", "INVITE", role=role, scope_id=scope_id, created_by=principal.subject,
+                        created_at=now, expires_at=now + VALID_FOR)
+        invite.save(condition=Invite.pk.does_not_exist())
+    return {"code": code, "url": invite_url(code), "role": role, "scope_id": scope_id,
+            "expires_at": clock.iso(invite.expires_at)}
+
+
+def accept(code: str) -> dict:
+    """Turn an invite into a staff account and token, once only."""
+    now = clock.now()
+    staff_id = ids.new_id()
+    with storage_errors():
+        try:
+            invite = Invite.get(f"INVITE#{code}", "INVITE", consistent_read=True)
+        except Invite.DoesNotExist:
+            raise NotFound("邀请码无效", "No such invite") from None
+        if invite.expires_at <= now:
+            raise Refused("邀请已过期，请联系邀请人重新发送", "This invite has expired; ask for a new one",
+                          code="invite_expired")
+        try:
+            invite.update(actions=[Invite.accepted_at.set(now), Invite.accepted_by.set(staff_id)],
+                          condition=Invite.accepted_at.does_not_exist())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("邀请已被使用", "This invite has already been used", code="invite_used") from exc
+            raise
+        StaffMember(f"STAFF#{staff_id}", "STAFF", staff_id=staff_id, role=invite.role,
+                    scope_id=invite.scope_id, created_at=now).save()
+    token = auth.issue(Principal(role=invite.role, scope_id=invite.scope_id, subject=staff_id))
+    return {"token": token, "role": invite.role, "scope_id": invite.scope_id}

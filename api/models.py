@@ -1,0 +1,270 @@
+"""The single DynamoDB table and every item type stored in it.
+
+One table, single-table design. Each model's docstring gives its key pattern;
+docs/data-model.md lists every access pattern and the Query that serves it.
+Items share `PK`/`SK` and one overloaded index `GSI1` (`GSI1PK`/`GSI1SK`);
+the `kind` attribute tells PynamoDB which model an item is.
+
+A flat's sort key (`flat_key`, e.g. `B003#U01#R00501`) orders households by
+building, unit and room, so "this round, this community, by building" is a
+single Query on the orders of a round.
+"""
+from pynamodb.attributes import (
+    DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute,
+    TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from api import config
+
+
+class _TableMeta:
+    table_name = config.TABLE_NAME
+    region = config.REGION
+    host = config.AWS_ENDPOINT
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class OwnerIndex(GlobalSecondaryIndex):
+    """GSI1, overloaded: "the things that belong to X, in order".
+
+    GSI1PK=HOUSEHOLD#<hid>  GSI1SK=ORDER#<order_id>  a household's orders, newest last
+    GSI1PK=JOIN#<join_key>  GSI1SK=COMMUNITY         a community by its QR join key
+    GSI1PK=SUPPLIER#<sid>   GSI1SK=ROUND#<round_id>  a supplier's rounds
+    """
+
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class Item(Model):
+    """Base of every item in the table."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    by_owner = OwnerIndex()
+
+
+class SubDistrict(Item, discriminator="SubDistrict"):
+    """街道 sub-district.  PK=SUBDISTRICT#<id>  SK=SUBDISTRICT"""
+
+    sub_district_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+
+
+class Building(MapAttribute):
+    """楼栋 building, with its 单元 units in display order (may be empty)."""
+
+    name = UnicodeAttribute()
+    units = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class PickupPoint(MapAttribute):
+    """The community's one distribution point (配送点)."""
+
+    name = UnicodeAttribute()
+    note = UnicodeAttribute(default="")
+
+
+class Community(Item, discriminator="Community"):
+    """小区 community.  PK=COMMUNITY#<id>  SK=COMMUNITY;  GSI1PK=JOIN#<join_key>  GSI1SK=COMMUNITY"""
+
+    community_id = UnicodeAttribute()
+    sub_district_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    join_key = UnicodeAttribute()
+    buildings = ListAttribute(of=Building)
+    pickup_points = ListAttribute(of=PickupPoint, default=list)
+
+
+class Household(Item, discriminator="Household"):
+    """户 household: one flat, possibly several family phones.
+
+    PK=COMMUNITY#<cid>  SK=HOUSEHOLD#<flat_key>
+    """
+
+    household_id = UnicodeAttribute()
+    community_id = UnicodeAttribute()
+    flat_key = UnicodeAttribute()
+    building = UnicodeAttribute()
+    unit = UnicodeAttribute(default="")
+    room = UnicodeAttribute()
+    phones = ListAttribute(of=UnicodeAttribute)
+    name = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+
+
+class Supplier(Item, discriminator="Supplier"):
+    """供应商 supplier (shop, platform or supermarket).  PK=SUPPLIER#<id>  SK=SUPPLIER"""
+
+    supplier_id = UnicodeAttribute()
+    sub_district_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute(default="")
+
+
+class Round(Item, discriminator="Round"):
+    """团购轮次 round: one supplier's offer to one or more communities.
+
+    PK=ROUND#<rid>  SK=ROUND;  GSI1PK=SUPPLIER#<sid>  GSI1SK=ROUND#<rid>
+    Written last when a round is created: a round without this item does not exist.
+    """
+
+    round_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    supplier_id = UnicodeAttribute()
+    supplier_name = UnicodeAttribute()
+    community_ids = ListAttribute(of=UnicodeAttribute)
+    opens_at = UTCDateTimeAttribute()
+    closes_at = UTCDateTimeAttribute()
+    payment_deadline = UTCDateTimeAttribute()
+    payment_qr = UnicodeAttribute()
+    state = UnicodeAttribute(default="active")
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class RoundListing(Item, discriminator="RoundListing"):
+    """A round as listed in one community.  PK=COMMUNITY#<cid>  SK=ROUND#<rid>"""
+
+    round_id = UnicodeAttribute()
+
+
+class BundleItem(MapAttribute):
+    """One line inside a bundle: 大米 5 kg."""
+
+    name = UnicodeAttribute()
+    qty = UnicodeAttribute()
+    unit = UnicodeAttribute(default="")
+
+
+class Bundle(Item, discriminator="Bundle"):
+    """套餐 bundle of a round.  PK=ROUND#<rid>  SK=ROUND#BUNDLE#<position:02d>#<bid>
+
+    Shares the SK prefix `ROUND` with its round so one Query loads both.
+    """
+
+    bundle_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    items = ListAttribute(of=BundleItem)
+    price_fen = NumberAttribute()
+    stock_total = NumberAttribute()
+    stock_left = NumberAttribute()
+    per_household_limit = NumberAttribute()
+
+
+class OrderLine(MapAttribute):
+    bundle_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    qty = NumberAttribute()
+    price_fen = NumberAttribute()
+
+
+class Order(Item, discriminator="Order"):
+    """订单 order: one bag for one household.
+
+    PK=ROUND#<rid>  SK=ORDER#<cid>#<flat_key>#<order_id>
+    GSI1PK=HOUSEHOLD#<hid>  GSI1SK=ORDER#<order_id>
+    """
+
+    order_id = UnicodeAttribute()
+    round_id = UnicodeAttribute()
+    round_name = UnicodeAttribute()
+    payment_deadline = UTCDateTimeAttribute()
+    payment_qr = UnicodeAttribute(default="")
+    community_id = UnicodeAttribute()
+    household_id = UnicodeAttribute()
+    building = UnicodeAttribute()
+    unit = UnicodeAttribute(default="")
+    room = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    lines = ListAttribute(of=OrderLine)
+    total_fen = NumberAttribute()
+    status = UnicodeAttribute()
+    pickup_code = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class PickupCodeClaim(Item, discriminator="PickupCodeClaim"):
+    """Reserves a 取货码 within a round so no two bags share one.  PK=ROUND#<rid>  SK=CODE#<code>"""
+
+    order_id = UnicodeAttribute()
+
+
+class HouseholdQuota(Item, discriminator="HouseholdQuota"):
+    """How many of a bundle a household has ordered in a round (每户限购).
+
+    PK=ROUND#<rid>  SK=QUOTA#<hid>#<bid>
+    """
+
+    qty = NumberAttribute(null=True)
+
+
+class IdempotencyRecord(Item, discriminator="IdempotencyRecord"):
+    """A write already done under an Idempotency-Key (Powertools-style).
+
+    PK=IDEMPOTENCY#<caller>#<key>  SK=IDEMPOTENCY; `expires_at` is the table's TTL.
+    """
+
+    payload_hash = UnicodeAttribute()
+    result_pk = UnicodeAttribute()
+    result_sk = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class Invite(Item, discriminator="Invite"):
+    """One-time staff invite.  PK=INVITE#<code>  SK=INVITE"""
+
+    role = UnicodeAttribute()
+    scope_id = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    accepted_at = UTCDateTimeAttribute(null=True)
+    accepted_by = UnicodeAttribute(null=True)
+
+
+class StaffMember(Item, discriminator="StaffMember"):
+    """A liaison, volunteer, supplier or admin account.  PK=STAFF#<uid>  SK=STAFF"""
+
+    staff_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    scope_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+# Created here, on the base model, so every model class inherits this one
+# TableConnection: one botocore client and connection pool for the whole app.
+Item._get_connection()
+
+
+def transaction_connection() -> Connection:
+    """The connection TransactWrite uses: the same one the models use."""
+    return Item._get_connection().connection
+
+
+def dynamodb_client():
+    """The botocore client every DynamoDB call goes through (for call-count hooks and metrics)."""
+    return transaction_connection().client
+
+
+def create_table() -> None:
+    """Create the table and turn on TTL (local stack and tests; prod uses infra/template.yaml)."""
+    if not Item.exists():
+        Item.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+        Item._get_connection().connection.client.update_time_to_live(
+            TableName=config.TABLE_NAME,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+        )

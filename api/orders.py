@@ -1,0 +1,184 @@
+"""Placing an order, and a household's view of its orders.
+
+Placing costs one Query (the round and its bundles) and exactly one
+TransactWriteItems, which in one go: records the idempotency key, puts the
+order only if absent, reserves its 取货码 pickup code, takes each bundle's
+stock only if enough is left, and counts it against the household's limit.
+If any condition fails nothing is written, and the cancellation reasons say
+which bundle or limit refused.
+"""
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from api import clock, idempotency, ids, rounds
+from api.auth import Principal
+from api.errors import NotFound, Refused, storage_errors
+from api.models import (
+    Bundle, Household, HouseholdQuota, Order, OrderLine, PickupCodeClaim, Round, transaction_connection,
+)
+
+_CODE_ATTEMPTS = 5
+
+
+def _view(order: Order) -> dict:
+    return {
+        "order_id": order.order_id,
+        "round_id": order.round_id,
+        "round_name": order.round_name,
+        "status": order.status,
+        "total_fen": int(order.total_fen),
+        "pickup_code": order.pickup_code,
+        "lines": [{"bundle_id": l.bundle_id, "name": l.name, "qty": int(l.qty), "price_fen": int(l.price_fen)}
+                  for l in order.lines],
+        "created_at": clock.iso(order.created_at),
+        "payment_deadline": clock.iso(order.payment_deadline),
+        "payment_qr": order.payment_qr,
+        "pickup_slot": None,
+        "notices": [],
+    }
+
+
+def _replay(caller: str, key: str, digest: str) -> dict | None:
+    found = idempotency.find(caller, key, digest)
+    if found is None:
+        return None
+    return _view(Order.get(found.result_pk, found.result_sk, consistent_read=True))
+
+
+def _sold_out(bundle: Bundle) -> Refused:
+    left = int(Bundle.get(bundle.pk, bundle.sk, consistent_read=True).stock_left)
+    return Refused(f"套餐「{bundle.name}」库存不足，仅剩 {left} 份", f"Not enough stock of '{bundle.name}': {left} left",
+                   code="sold_out", fields={"bundle_id": bundle.bundle_id, "stock_left": left})
+
+
+def _over_limit(bundle: Bundle) -> Refused:
+    limit = int(bundle.per_household_limit)
+    return Refused(f"套餐「{bundle.name}」每户限购 {limit} 份，您家已达上限",
+                   f"'{bundle.name}' is limited to {limit} per household; your household has reached it",
+                   code="over_household_limit", fields={"bundle_id": bundle.bundle_id, "limit": limit})
+
+
+def _round_closed() -> Refused:
+    return Refused("本轮团购已截止", "This round has closed", code="round_closed")
+
+
+def _check_open(rnd: Round) -> None:
+    state = rounds.status(rnd, clock.now())
+    if state == "upcoming":
+        raise Refused(f"本轮团购尚未开始，开始时间 {clock.shanghai(rnd.opens_at)}",
+                      f"This round opens at {clock.shanghai(rnd.opens_at)} (Beijing time)", code="round_not_open")
+    if state == "closed":
+        raise _round_closed()
+
+
+def place(principal: Principal, key: str, payload: dict) -> tuple[dict, bool]:
+    """Place a household's order. Returns (order, created); a replay returns created=False."""
+    caller = principal.subject
+    digest = idempotency.payload_hash(payload)
+    with storage_errors():
+        rnd, bundles = rounds.load(payload["round_id"])
+        if principal.community_id not in rnd.community_ids:
+            raise NotFound("团购轮次不存在", "No such round")
+        by_id = {b.bundle_id: b for b in bundles}
+        unknown = [i for i, line in enumerate(payload["lines"]) if line["bundle_id"] not in by_id]
+        try:
+            if unknown:
+                raise Refused("该轮次没有这个套餐", "This round has no such bundle", code="unknown_bundle",
+                              fields={"lines": {i: {"bundle_id": ["该轮次没有这个套餐 / No such bundle in this round"]}
+                                                for i in unknown}})
+            _check_open(rnd)
+            for line in payload["lines"]:
+                if line["qty"] > by_id[line["bundle_id"]].per_household_limit:
+                    raise _over_limit(by_id[line["bundle_id"]])
+        except Refused:
+            # A replay of an order placed before the round closed still gets its order back.
+            replayed = _replay(caller, key, digest)
+            if replayed is None:
+                raise
+            return replayed, False
+
+        flat = _flat_of(principal)
+        for _ in range(_CODE_ATTEMPTS):
+            try:
+                return _write(principal, key, digest, rnd, by_id, flat, payload)
+            except _CodeTaken:
+                continue
+        raise RuntimeError("no free pickup code after several attempts")
+
+
+class _CodeTaken(Exception):
+    """The random pickup code is already used in this round; draw again."""
+
+
+def _write(principal: Principal, key: str, digest: str, rnd: Round, by_id: dict, flat: dict,
+           payload: dict) -> tuple[dict, bool]:
+    now = clock.now()
+    order_id = ids.new_id()
+    code = ids.pickup_code()
+    lines = [(by_id[line["bundle_id"]], line["qty"]) for line in payload["lines"]]
+    order = Order(
+        rnd.pk, f"ORDER#{principal.community_id}#{principal.flat_key}#{order_id}",
+        gsi1pk=f"HOUSEHOLD#{principal.subject}", gsi1sk=f"ORDER#{order_id}",
+        order_id=order_id, round_id=rnd.round_id, round_name=rnd.name, payment_deadline=rnd.payment_deadline,
+        payment_qr=rnd.payment_qr, community_id=principal.community_id, household_id=principal.subject,
+        lines=[OrderLine(bundle_id=b.bundle_id, name=b.name, qty=qty, price_fen=int(b.price_fen)) for b, qty in lines],
+        total_fen=sum(int(b.price_fen) * qty for b, qty in lines),
+        status="placed", pickup_code=code, created_at=now, **flat,
+    )
+    # PynamoDB sends condition checks first, then puts, then updates; `reasons`
+    # below follow that order, so `blame` is built in the same order.
+    blame: list = ["round", "idempotency", "order", "code"]
+    with storage_errors():
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.condition_check(Round, rnd.pk, rnd.sk,
+                                            condition=(Round.closes_at > now) & (Round.state == "active"))
+                transaction.save(idempotency.record(principal.subject, key, digest, order.pk, order.sk),
+                                 condition=idempotency.put_condition())
+                transaction.save(order, condition=Order.pk.does_not_exist())
+                transaction.save(PickupCodeClaim(rnd.pk, f"CODE#{code}", order_id=order_id),
+                                 condition=PickupCodeClaim.pk.does_not_exist())
+                for bundle, qty in lines:
+                    transaction.update(Bundle(bundle.pk, bundle.sk), actions=[Bundle.stock_left.add(-qty)],
+                                       condition=Bundle.stock_left >= qty)
+                    limit = int(bundle.per_household_limit)
+                    transaction.update(
+                        HouseholdQuota(rnd.pk, f"QUOTA#{principal.subject}#{bundle.bundle_id}"),
+                        actions=[HouseholdQuota.qty.add(qty)],
+                        condition=HouseholdQuota.qty.does_not_exist() | (HouseholdQuota.qty <= limit - qty))
+                    blame += [("stock", bundle), ("limit", bundle)]
+        except TransactWriteError as exc:
+            failed = [who for who, reason in zip(blame, exc.cancellation_reasons)
+                      if reason is not None and reason.code == "ConditionalCheckFailed"]
+            if "idempotency" in failed:
+                replayed = _replay(principal.subject, key, digest)
+                if replayed is not None:
+                    return replayed, False
+            if "round" in failed:
+                raise _round_closed() from exc
+            for who in failed:
+                if isinstance(who, tuple):
+                    kind, bundle = who
+                    raise (_sold_out(bundle) if kind == "stock" else _over_limit(bundle)) from exc
+            if "code" in failed:
+                raise _CodeTaken() from exc
+            raise
+    return _view(order), True
+
+
+def _flat_of(principal: Principal) -> dict:
+    """Where the bag goes and whom to call: the flat as registered, and its first phone."""
+    try:
+        household = Household.get(f"COMMUNITY#{principal.community_id}", f"HOUSEHOLD#{principal.flat_key}")
+    except Household.DoesNotExist:
+        raise NotFound("住户登记不存在，请重新扫码登记", "Your household registration is gone; scan the QR code again") from None
+    return {"building": household.building, "unit": household.unit, "room": household.room,
+            "phone": household.phones[0]}
+
+
+def mine(principal: Principal) -> dict:
+    """The household's orders, newest first: one Query on GSI1."""
+    with storage_errors():
+        orders = Order.by_owner.query(f"HOUSEHOLD#{principal.subject}", Order.gsi1sk.startswith("ORDER#"),
+                                      scan_index_forward=False)
+        return {"orders": [_view(o) for o in orders]}

@@ -1,0 +1,23 @@
+"""Staff invites: create one, accept one."""
+from chalice import Blueprint, Response
+
+from api import auth, invites, schemas
+from api.openapi import documented
+from api.routes import json_body
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/invites", methods=["POST"])
+@documented("邀请工作人员 Invite staff", body=schemas.InviteSchema, response=schemas.InviteOutSchema, status=201)
+def create_invite():
+    request = bp.current_request
+    principal = auth.require(request.headers, "liaison", "admin")
+    data = schemas.load(schemas.InviteSchema(), json_body(request))
+    return Response(invites.create(principal, data["role"], data["scope_id"]), status_code=201)
+
+
+@bp.route("/invites/{code}/accept", methods=["POST"])
+@documented("接受邀请 Accept an invite", response=schemas.TokenOutSchema, auth=False, errors=(404, 409, 422))
+def accept_invite(code):
+    return invites.accept(code)

@@ -1,0 +1,286 @@
+"""Request and response payloads: one marshmallow `<Noun>Schema` per payload.
+
+Unknown fields are refused (marshmallow's default `unknown=RAISE`). Every
+message a field can produce reads "中文 / English", so the person fixing the
+input is told what to do in either language.
+"""
+from datetime import timezone
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from api.errors import BadInput
+
+PHONE_PATTERN = r"^1[3-9]\d{9}$"
+ROLES = ("resident", "volunteer", "liaison", "supplier", "admin")
+MAX_QTY = 99
+
+
+def _msg(zh: str, en: str) -> str:
+    return f"{zh} / {en}"
+
+
+_REQUIRED = _msg("必填", "Required")
+_NULL = _msg("不能为空", "Must not be null")
+
+
+class _Bilingual:
+    """Mixin: Chinese-first default messages for a marshmallow field."""
+
+    default_error_messages = {"required": _REQUIRED, "null": _NULL}
+
+
+class Str(_Bilingual, fields.String):
+    default_error_messages = {"invalid": _msg("应为文字", "Must be a string")}
+
+
+class Int(_Bilingual, fields.Integer):
+    default_error_messages = {"invalid": _msg("应为整数", "Must be a whole number")}
+
+    def __init__(self, **kwargs):
+        # strict: "3" and 3.0 are refused, a quantity must be a JSON integer.
+        super().__init__(strict=True, **kwargs)
+
+
+class AwareDateTime(_Bilingual, fields.AwareDateTime):
+    default_error_messages = {
+        "invalid": _msg("应为 ISO 8601 时间，如 2026-12-01T18:00:00+08:00",
+                        "Must be an ISO 8601 time such as 2026-12-01T18:00:00+08:00"),
+        "invalid_awareness": _msg("时间须带时区，如 +08:00", "The time must carry a timezone, such as +08:00"),
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
+
+
+class Nested(_Bilingual, fields.Nested):
+    default_error_messages = {"type": _msg("应为对象", "Must be an object")}
+
+
+class List(_Bilingual, fields.List):
+    default_error_messages = {"invalid": _msg("应为列表", "Must be a list")}
+
+
+def length(min_: int, max_: int):
+    return validate.Length(min=min_, max=max_, error=_msg(
+        f"长度应在 {min_} 到 {max_} 之间", f"Length must be between {min_} and {max_}"))
+
+
+def between(min_: int, max_: int):
+    return validate.Range(min=min_, max=max_, error=_msg(
+        f"应在 {min_} 到 {max_} 之间", f"Must be between {min_} and {max_}"))
+
+
+class BaseSchema(Schema):
+    """Refuses unknown fields and bad types with bilingual messages."""
+
+    error_messages = {
+        "unknown": _msg("不认识的字段，请删除", "Unknown field; remove it"),
+        "type": _msg("应为 JSON 对象", "Must be a JSON object"),
+    }
+
+
+def load(schema: Schema, data) -> dict:
+    """Validate `data`; a refusal becomes a 400 listing every field to fix."""
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise BadInput("输入有误，请按提示修改", "Invalid input; fix the fields listed",
+                       fields=err.messages) from err
+
+
+# --- requests ---------------------------------------------------------------
+
+class HouseholdSchema(BaseSchema):
+    """A resident registers their flat: POST /api/join/{join_key}/households."""
+
+    building = Str(required=True, validate=length(1, 20))
+    unit = Str(load_default="", validate=length(0, 20))
+    room = Str(required=True, validate=validate.Regexp(
+        r"^[0-9A-Za-z-]{1,8}$", error=_msg("房号应为 1 到 8 位数字或字母，如 501", "Room must be 1-8 letters or digits, e.g. 501")))
+    phone = Str(required=True, validate=validate.Regexp(
+        PHONE_PATTERN, error=_msg("请填写 11 位手机号，如 13812341234", "Enter an 11-digit mainland mobile number, e.g. 13812341234")))
+    name = Str(load_default="", validate=length(0, 20))
+
+
+class BundleItemSchema(BaseSchema):
+    name = Str(required=True, validate=length(1, 30))
+    qty = Str(required=True, validate=length(1, 10))
+    unit = Str(load_default="", validate=length(0, 10))
+
+
+class BundleSchema(BaseSchema):
+    """套餐 bundle as a supplier defines it."""
+
+    name = Str(required=True, validate=length(1, 40))
+    items = List(Nested(BundleItemSchema), required=True, validate=length(1, 30))
+    price_fen = Int(required=True, validate=between(1, 10_000_000))
+    stock = Int(required=True, validate=between(0, 100_000))
+    per_household_limit = Int(required=True, validate=between(1, MAX_QTY))
+
+
+class RoundSchema(BaseSchema):
+    """团购轮次 round: POST /api/rounds."""
+
+    name = Str(required=True, validate=length(1, 60))
+    community_ids = List(Str(validate=length(1, 40)), required=True, validate=length(1, 200))
+    supplier_id = Str(load_default=None, validate=length(1, 40))
+    opens_at = AwareDateTime(required=True)
+    closes_at = AwareDateTime(required=True)
+    payment_deadline = AwareDateTime(required=True)
+    payment_qr = Str(required=True, validate=length(1, 1000))
+    bundles = List(Nested(BundleSchema), required=True, validate=length(1, 30))
+
+    @validates_schema
+    def _times_in_order(self, data, **kwargs):
+        if data["closes_at"] <= data["opens_at"]:
+            raise ValidationError(_msg("截止时间须晚于开始时间", "closes_at must be after opens_at"), "closes_at")
+        if data["payment_deadline"] < data["closes_at"]:
+            raise ValidationError(_msg("付款截止不能早于下单截止", "payment_deadline must not be before closes_at"),
+                                  "payment_deadline")
+
+
+class OrderLineSchema(BaseSchema):
+    bundle_id = Str(required=True, validate=length(1, 40))
+    qty = Int(required=True, validate=between(1, MAX_QTY))
+
+
+class OrderSchema(BaseSchema):
+    """An order: POST /api/orders."""
+
+    round_id = Str(required=True, validate=length(1, 40))
+    lines = List(Nested(OrderLineSchema), required=True, validate=length(1, 30))
+
+    @validates_schema
+    def _one_line_per_bundle(self, data, **kwargs):
+        ids = [line["bundle_id"] for line in data["lines"]]
+        if len(ids) != len(set(ids)):
+            raise ValidationError(_msg("同一套餐只能出现一次，请合并数量", "List each bundle once; add up its quantity"),
+                                  "lines")
+
+
+class InviteSchema(BaseSchema):
+    """A staff invite: POST /api/invites."""
+
+    role = Str(required=True, validate=validate.OneOf(
+        ROLES[1:], error=_msg("角色应为 volunteer、liaison、supplier 或 admin",
+                              "role must be volunteer, liaison, supplier or admin")))
+    scope_id = Str(required=True, validate=length(1, 40))
+
+
+class RoundsQuerySchema(BaseSchema):
+    community_id = Str(required=True, validate=length(1, 40))
+
+
+class ExportQuerySchema(BaseSchema):
+    format = Str(load_default="csv", validate=validate.OneOf(
+        ("csv", "xlsx"), error=_msg("格式应为 csv 或 xlsx（PDF 尚未提供）", "format must be csv or xlsx (PDF is not available yet)")))
+
+
+# --- responses (documented in the OpenAPI spec) -------------------------------
+
+class ErrorBodySchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    message_en = fields.String()
+    fields = fields.Dict()
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema)
+
+
+class BuildingOutSchema(Schema):
+    name = fields.String()
+    units = fields.List(fields.String())
+
+
+class PickupPointOutSchema(Schema):
+    name = fields.String()
+    note = fields.String()
+
+
+class CommunityPublicSchema(Schema):
+    community_id = fields.String()
+    name = fields.String()
+    sub_district = fields.Dict()
+    buildings = fields.List(fields.Nested(BuildingOutSchema))
+    pickup_points = fields.List(fields.Nested(PickupPointOutSchema))
+
+
+class HouseholdCreatedSchema(Schema):
+    household_id = fields.String()
+    token = fields.String()
+    community_id = fields.String()
+    flat = fields.Dict()
+    phone_masked = fields.String()
+
+
+class BundleOutSchema(Schema):
+    bundle_id = fields.String()
+    name = fields.String()
+    items = fields.List(fields.Nested(BundleItemSchema))
+    price_fen = fields.Integer()
+    stock_total = fields.Integer()
+    stock_left = fields.Integer()
+    per_household_limit = fields.Integer()
+
+
+class RoundOutSchema(Schema):
+    round_id = fields.String()
+    name = fields.String()
+    status = fields.String()
+    opens_at = fields.String()
+    closes_at = fields.String()
+    payment_deadline = fields.String()
+    payment_qr = fields.String()
+    supplier = fields.Dict()
+    community_ids = fields.List(fields.String())
+    bundles = fields.List(fields.Nested(BundleOutSchema))
+
+
+class RoundsOutSchema(Schema):
+    rounds = fields.List(fields.Nested(RoundOutSchema))
+
+
+class OrderLineOutSchema(Schema):
+    bundle_id = fields.String()
+    name = fields.String()
+    qty = fields.Integer()
+    price_fen = fields.Integer()
+
+
+class OrderOutSchema(Schema):
+    order_id = fields.String()
+    round_id = fields.String()
+    round_name = fields.String()
+    status = fields.String()
+    total_fen = fields.Integer()
+    pickup_code = fields.String()
+    lines = fields.List(fields.Nested(OrderLineOutSchema))
+    created_at = fields.String()
+    payment_deadline = fields.String()
+    payment_qr = fields.String()
+    pickup_slot = fields.Dict(allow_none=True)
+    notices = fields.List(fields.Dict())
+
+
+class OrdersOutSchema(Schema):
+    orders = fields.List(fields.Nested(OrderOutSchema))
+
+
+class InviteOutSchema(Schema):
+    code = fields.String()
+    url = fields.String()
+    role = fields.String()
+    scope_id = fields.String()
+    expires_at = fields.String()
+
+
+class TokenOutSchema(Schema):
+    token = fields.String()
+    role = fields.String()
+    scope_id = fields.String()
+
+
+class HealthSchema(Schema):
+    ok = fields.Boolean()

@@ -1,0 +1,25 @@
+"""Baogong (保供) API: the Chalice app, its blueprints, and the one error handler."""
+from chalice import Chalice, Response
+
+from api.errors import DomainError
+from api.routes import exports, health, invites, join, orders, rounds
+
+app = Chalice(app_name="baogong")
+app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+for blueprint in (health, join, rounds, orders, invites, exports):
+    app.register_blueprint(blueprint.bp, url_prefix="/api")
+
+
+@app.middleware("http")
+def domain_errors_to_http(event, get_response):
+    """Every refusal leaves as {"error": {code, message, message_en, fields}} with its status."""
+    try:
+        response = get_response(event)
+    except DomainError as err:
+        return Response(err.body(), status_code=err.status, headers=err.headers)
+    if response.status_code == 500:
+        # Chalice already logged the traceback (no request data: it may hold phone numbers).
+        return Response(DomainError("服务器出错了，请稍后再试", "Something went wrong on our side; please retry").body(),
+                        status_code=500)
+    return response

@@ -1,0 +1,149 @@
+"""The local stack in one process: embedded moto (DynamoDB, S3, SSM), the Chalice app under /api,
+and the PWA under /, all on one origin.
+
+moto's server is not safe under concurrent requests (a TransactWriteItems can
+die with "dictionary changed size during iteration"), so every request into
+it passes one lock. The API side stays concurrent, as Lambda would be.
+"""
+import gzip
+import logging
+import mimetypes
+import os
+import secrets
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+ROOT = Path(__file__).resolve().parent.parent
+FRONTEND = ROOT / "frontend"
+_COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/manifest+json", "image/svg")
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+
+def _serialised(wsgi_app):
+    lock = threading.Lock()
+
+    def app(environ, start_response):
+        with lock:
+            # Drain the body inside the lock: the response may be lazy.
+            return list(wsgi_app(environ, start_response))
+    return app
+
+
+def start_moto(host: str = "127.0.0.1", port: int = 0):
+    """Start moto in a daemon thread; returns (server, endpoint URL)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, *args, **kwargs):
+            pass  # one line per DynamoDB call drowns everything else
+
+    server = make_server(host, port, _serialised(DomainDispatcherApplication(create_backend_app)),
+                         threaded=True, request_handler=QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True, name="moto").start()
+    return server, f"http://{host}:{server.server_port}"
+
+
+def _thread_local_chalice_request():
+    """Chalice keeps `current_request` on the app object: fine in Lambda (one request per
+    container), a race in a threaded server. Make it per thread."""
+    from chalice import app as chalice_app
+
+    local = threading.local()
+    for name in ("current_request", "lambda_context"):
+        setattr(chalice_app.Chalice, name, property(
+            lambda self, n=name: getattr(local, n, None),
+            lambda self, value, n=name: setattr(local, n, value)))
+
+
+def prepare_aws(endpoint: str) -> None:
+    """Point the app at the embedded moto, give it a token secret, create the table and bucket."""
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "cn-north-1"),
+        "BAOGONG_AWS_ENDPOINT": endpoint, "BAOGONG_STAGE": "local",
+    })
+    from api import aws, config, models
+    aws.client("ssm").put_parameter(Name=config.TOKEN_SECRET_PARAM, Value=secrets.token_hex(32),
+                                    Type="SecureString", Overwrite=True)
+    aws.client("s3").create_bucket(Bucket=config.EXPORTS_BUCKET,
+                                   CreateBucketConfiguration={"LocationConstraint": config.REGION})
+    models.create_table()
+
+
+class Site:
+    """WSGI app: /api/* to Chalice's local gateway, everything else from frontend/."""
+
+    def __init__(self, chalice_app):
+        from chalice.config import Config
+        from chalice.local import LocalGateway
+
+        self.gateway = LocalGateway(chalice_app, Config.create(chalice_stage="local", lambda_timeout=30))
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        if request.path.startswith("/api/") or request.path == "/api":
+            response = self.api(request)
+        else:
+            response = self.static(request)
+        return response(environ, start_response)
+
+    def api(self, request: Request) -> Response:
+        from chalice.local import LocalGatewayException
+
+        path = request.full_path.rstrip("?") if request.query_string else request.path
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            result = self.gateway.handle_request(request.method, path, headers, request.get_data() or None)
+        except LocalGatewayException as exc:
+            body = b'{"error": {"code": "not_found", "message": "\xe6\xb2\xa1\xe6\x9c\x89\xe8\xbf\x99\xe4\xb8\xaa\xe6\x8e\xa5\xe5\x8f\xa3", "message_en": "No such API route", "fields": {}}}'
+            return Response(body, status=404 if exc.CODE in (403, 404) else exc.CODE, content_type="application/json")
+        body = result["body"]
+        if result.get("isBase64Encoded"):
+            import base64
+            body = base64.b64decode(body)
+        response = Response(body, status=result["statusCode"])
+        for name, value in result["headers"].items():
+            response.headers[name] = value
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            for value in values:
+                response.headers.add(name, value)
+        return self.compress(request, response)
+
+    def static(self, request: Request) -> Response:
+        relative = request.path.lstrip("/") or "index.html"
+        target = (FRONTEND / relative).resolve()
+        if not target.is_relative_to(FRONTEND) or not target.is_file():
+            return Response("Not found", status=404, content_type="text/plain; charset=utf-8")
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/"):
+            content_type += "; charset=utf-8"
+        response = Response(target.read_bytes(), content_type=content_type)
+        # The shell is versioned by the service worker's cache; the worker itself must never be stale.
+        response.headers["Cache-Control"] = "no-cache"
+        return self.compress(request, response)
+
+    @staticmethod
+    def compress(request: Request, response: Response) -> Response:
+        """gzip as CloudFront would, so measured transfer sizes mean something."""
+        content_type = response.headers.get("Content-Type", "")
+        if ("gzip" in request.headers.get("Accept-Encoding", "") and content_type.startswith(_COMPRESSIBLE)
+                and "Content-Encoding" not in response.headers):
+            response.set_data(gzip.compress(response.get_data(), compresslevel=6))
+            response.headers["Content-Encoding"] = "gzip"
+            response.headers["Vary"] = "Accept-Encoding"
+        return response
+
+
+def serve(host: str, port: int):
+    """Build the app and start serving in a daemon thread; returns the server."""
+    _thread_local_chalice_request()
+    from app import app as chalice_app
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # errors only; request lines may carry tokens
+    server = make_server(host, port, Site(chalice_app), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True, name="site").start()
+    return server
