@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	# chalice shells out to pip to package and supports pip < 26.3 only.
+	$(PY) -m pip install --quiet "pip>=24,<26.3"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
@@ -35,7 +36,7 @@ bench: $(STAMP)
 package: $(STAMP)
 	rm -rf vendor && mkdir -p vendor && cp -r api vendor/api
 	find vendor -name __pycache__ -prune -exec rm -rf {} +
-	$(VENV)/bin/chalice package --stage prod build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} $(VENV)/bin/chalice package --stage prod build/package
 
 clean:
 	rm -rf $(VENV) vendor build .local .pytest_cache

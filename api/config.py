@@ -10,3 +10,6 @@ TOKEN_SECRET_PARAM = os.environ.get("BAOGONG_TOKEN_SECRET_PARAM", f"/baogong/{ST
 EXPORTS_BUCKET = os.environ.get("BAOGONG_EXPORTS_BUCKET", f"baogong-{STAGE}-exports")
 # The address residents and staff open; join and invite links are built on it.
 PUBLIC_URL = os.environ.get("BAOGONG_PUBLIC_URL", "").rstrip("/")
+# Seconds to wait for a DynamoDB answer. The local stack raises it: moto answers
+# one request at a time, so a burst of 300 orders queues behind a lock.
+DYNAMODB_READ_TIMEOUT = float(os.environ.get("BAOGONG_DYNAMODB_READ_TIMEOUT", "10"))

@@ -25,6 +25,7 @@ class _TableMeta:
     region = config.REGION
     host = config.AWS_ENDPOINT
     billing_mode = "PAY_PER_REQUEST"
+    read_timeout_seconds = config.DYNAMODB_READ_TIMEOUT
 
 
 class OwnerIndex(GlobalSecondaryIndex):
@@ -198,15 +199,19 @@ class Order(Item, discriminator="Order"):
 
 
 class PickupCodeClaim(Item, discriminator="PickupCodeClaim"):
-    """Reserves a 取货码 within a round so no two bags share one.  PK=ROUND#<rid>  SK=CODE#<code>"""
+    """Reserves a 取货码 within a round so no two bags share one, and finds the bag at the gate.
+
+    PK=PICKUP#<rid>#<code>  SK=PICKUP
+    """
 
     order_id = UnicodeAttribute()
+    order_sk = UnicodeAttribute()
 
 
 class HouseholdQuota(Item, discriminator="HouseholdQuota"):
     """How many of a bundle a household has ordered in a round (每户限购).
 
-    PK=ROUND#<rid>  SK=QUOTA#<hid>#<bid>
+    PK=HOUSEHOLD#<hid>  SK=QUOTA#<rid>#<bid>
     """
 
     qty = NumberAttribute(null=True)

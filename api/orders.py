@@ -136,14 +136,15 @@ def _write(principal: Principal, key: str, digest: str, rnd: Round, by_id: dict,
                 transaction.save(idempotency.record(principal.subject, key, digest, order.pk, order.sk),
                                  condition=idempotency.put_condition())
                 transaction.save(order, condition=Order.pk.does_not_exist())
-                transaction.save(PickupCodeClaim(rnd.pk, f"CODE#{code}", order_id=order_id),
+                transaction.save(PickupCodeClaim(f"PICKUP#{rnd.round_id}#{code}", "PICKUP",
+                                                 order_id=order_id, order_sk=order.sk),
                                  condition=PickupCodeClaim.pk.does_not_exist())
                 for bundle, qty in lines:
                     transaction.update(Bundle(bundle.pk, bundle.sk), actions=[Bundle.stock_left.add(-qty)],
                                        condition=Bundle.stock_left >= qty)
                     limit = int(bundle.per_household_limit)
                     transaction.update(
-                        HouseholdQuota(rnd.pk, f"QUOTA#{principal.subject}#{bundle.bundle_id}"),
+                        HouseholdQuota(f"HOUSEHOLD#{principal.subject}", f"QUOTA#{rnd.round_id}#{bundle.bundle_id}"),
                         actions=[HouseholdQuota.qty.add(qty)],
                         condition=HouseholdQuota.qty.does_not_exist() | (HouseholdQuota.qty <= limit - qty))
                     blame += [("stock", bundle), ("limit", bundle)]

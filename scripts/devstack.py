@@ -5,11 +5,13 @@ moto's server is not safe under concurrent requests (a TransactWriteItems can
 die with "dictionary changed size during iteration"), so every request into
 it passes one lock. The API side stays concurrent, as Lambda would be.
 """
+import copy
 import gzip
 import logging
 import mimetypes
 import os
 import secrets
+import socket
 import threading
 from pathlib import Path
 
@@ -23,6 +25,12 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _serialised(wsgi_app):
     lock = threading.Lock()
 
@@ -33,6 +41,66 @@ def _serialised(wsgi_app):
     return app
 
 
+def cheap_transaction_rollback() -> None:
+    """Make moto's TransactWriteItems snapshot only the items it touches.
+
+    moto 5.2 deep-copies the whole table once per item of every transaction so
+    it can roll back: a 6-item order against a few thousand items took ~250 ms,
+    all of it under the lock above, so 300 shoppers queued past their timeouts.
+    Here the table copy becomes a no-op and the items the transaction names are
+    snapshotted instead, then put back if it is cancelled. Rollback is still
+    all-or-nothing (tests/unit/test_devstack.py); real DynamoDB needs none of this.
+    """
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.exceptions import MultipleTransactionsException
+    from moto.dynamodb.models.table import Table
+
+    backend_class = dynamodb_models.DynamoDBBackend
+    if getattr(backend_class, "_baogong_cheap_rollback", False):
+        return
+
+    class _KeepTables:
+        """Stands in for the `copy` module inside moto.dynamodb.models: tables are not copied."""
+
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+        copy = staticmethod(copy.copy)  # noqa: F811 (the module's copy.copy, under the same name)
+
+    original = backend_class.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        snapshot = []
+        for entry in transact_items:
+            op = next(iter(entry.values()))
+            table = self.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Key") or {table.hash_key_attr: op["Item"][table.hash_key_attr],
+                                    **({table.range_key_attr: op["Item"][table.range_key_attr]}
+                                       if table.range_key_attr else {})}
+            try:
+                current = self.get_item(table.name, key)
+            except MultipleTransactionsException:
+                current = None
+            snapshot.append((table.name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table_name, key, attributes in reversed(snapshot):
+                if attributes is None:
+                    if self.get_item(table_name, key) is not None:
+                        self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, attributes)
+            raise
+
+    dynamodb_models.copy = _KeepTables
+    backend_class.transact_write_items = transact_write_items
+    backend_class._baogong_cheap_rollback = True
+
+
 def start_moto(host: str = "127.0.0.1", port: int = 0):
     """Start moto in a daemon thread; returns (server, endpoint URL)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -41,6 +109,7 @@ def start_moto(host: str = "127.0.0.1", port: int = 0):
         def log_request(self, *args, **kwargs):
             pass  # one line per DynamoDB call drowns everything else
 
+    cheap_transaction_rollback()
     server = make_server(host, port, _serialised(DomainDispatcherApplication(create_backend_app)),
                          threaded=True, request_handler=QuietHandler)
     threading.Thread(target=server.serve_forever, daemon=True, name="moto").start()
@@ -65,6 +134,7 @@ def prepare_aws(endpoint: str) -> None:
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "cn-north-1"),
         "BAOGONG_AWS_ENDPOINT": endpoint, "BAOGONG_STAGE": "local",
+        "BAOGONG_DYNAMODB_READ_TIMEOUT": os.environ.get("BAOGONG_DYNAMODB_READ_TIMEOUT", "300"),
     })
     from api import aws, config, models
     aws.client("ssm").put_parameter(Name=config.TOKEN_SECRET_PARAM, Value=secrets.token_hex(32),

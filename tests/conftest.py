@@ -47,3 +47,14 @@ def client(table):
     from app import app
     with Client(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def dev_stack(tmp_path_factory):
+    """The real local stack, started with `make dev`; yields its dev.json."""
+    from tests.stackrunner import DevStack
+    stack = DevStack(tmp_path_factory.mktemp("devstack")).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()

@@ -1,0 +1,86 @@
+"""DynamoDB calls per request, counted with botocore event hooks on the app's client.
+
+These are the invariants the cost model rests on: an order is one
+TransactWriteItems, and no request path ever Scans.
+"""
+import json
+import uuid
+from collections import Counter
+
+import pytest
+
+from api import models
+
+
+@pytest.fixture
+def dynamodb_calls(table):
+    """A Counter of DynamoDB operations made while the test runs."""
+    calls = Counter()
+
+    def count(model, **kwargs):
+        calls[model.name] += 1
+
+    client = models.dynamodb_client()
+    client.meta.events.register("before-call.dynamodb", count, unique_id="test-count")
+    yield calls
+    client.meta.events.unregister("before-call.dynamodb", unique_id="test-count")
+
+
+def _resident(client, demo, room="501"):
+    r = client.http.post(f"/api/join/{demo['join_key']}/households", headers={"content-type": "application/json"},
+                         body=json.dumps({"building": "1栋", "room": room, "phone": "13812341234"}))
+    assert r.status_code == 201
+    return {"authorization": f"Bearer {r.json_body['token']}", "content-type": "application/json"}
+
+
+def _order(client, demo, headers, key=None, qty=1):
+    body = {"round_id": demo["round_id"], "lines": [{"bundle_id": b, "qty": qty} for b in demo["bundle_ids"]]}
+    return client.http.post("/api/orders", body=json.dumps(body),
+                            headers={**headers, "idempotency-key": key or str(uuid.uuid4())})
+
+
+def test_place_order__costs_exactly_one_transact_write_items_and_no_scan(client, demo, dynamodb_calls):
+    headers = _resident(client, demo)
+    dynamodb_calls.clear()
+    response = _order(client, demo, headers)
+    assert response.status_code == 201
+    assert dynamodb_calls["TransactWriteItems"] == 1
+    assert dynamodb_calls["Scan"] == 0
+    # Reads: the round with its bundles (one Query) and the household's flat (one GetItem).
+    assert dynamodb_calls == Counter({"Query": 1, "GetItem": 1, "TransactWriteItems": 1})
+
+
+def test_place_order__three_bundles_still_one_transaction(client, demo, dynamodb_calls):
+    headers = _resident(client, demo)
+    dynamodb_calls.clear()
+    assert _order(client, demo, headers).json_body["lines"].__len__() == 3
+    assert dynamodb_calls["TransactWriteItems"] == 1
+
+
+def test_refused_order__writes_nothing_beyond_the_cancelled_transaction(client, demo, dynamodb_calls):
+    headers = _resident(client, demo)
+    dynamodb_calls.clear()
+    response = _order(client, demo, headers, qty=99)  # over every per-household limit
+    assert response.status_code == 422
+    assert dynamodb_calls["TransactWriteItems"] == 0  # refused before any write
+    assert dynamodb_calls["PutItem"] == dynamodb_calls["UpdateItem"] == 0
+
+
+def test_no_request_path_scans(client, demo, dynamodb_calls):
+    headers = _resident(client, demo)
+    supplier = {"authorization": f"Bearer {demo['tokens']['supplier']}"}
+    key = str(uuid.uuid4())
+    assert _order(client, demo, headers, key=key).status_code == 201
+    assert _order(client, demo, headers, key=key).status_code == 200
+    assert client.http.get("/api/orders/mine", headers=headers).status_code == 200
+    assert client.http.get(f"/api/rounds?community_id={demo['community_id']}", headers=headers).status_code == 200
+    assert client.http.get(f"/api/join/{demo['join_key']}").status_code == 200
+    for kind in ("picklist", "packing", "labels"):
+        assert client.http.get(f"/api/rounds/{demo['round_id']}/exports/{kind}?format=csv",
+                               headers=supplier).status_code == 200
+    invite = client.http.post("/api/invites", headers={"authorization": f"Bearer {demo['tokens']['admin']}",
+                                                        "content-type": "application/json"},
+                              body=json.dumps({"role": "volunteer", "scope_id": demo["community_id"]}))
+    assert client.http.post(f"/api/invites/{invite.json_body['code']}/accept").status_code == 200
+    assert sum(dynamodb_calls.values()) > 10
+    assert dynamodb_calls["Scan"] == 0
