@@ -9,10 +9,11 @@ from pynamodb.exceptions import PutError
 
 from api import auth, clock, ids
 from api.auth import Principal
-from api.errors import BadInput, Forbidden, NotFound, storage_errors
+from api.errors import BadInput, Forbidden, NotFound, Refused, storage_errors
 from api.models import Building, Community, Household, PickupPoint, SubDistrict
 
 _LEADING_DIGITS = re.compile(r"^(\d*)(.*)$")
+MAX_PHONES_PER_FLAT = 10
 
 
 def mask_phone(phone: str) -> str:
@@ -92,6 +93,10 @@ def register_household(join_key: str, data: dict) -> dict:
                 raise
             household = Household.get(household.pk, household.sk, consistent_read=True)
             if data["phone"] not in household.phones:
+                if len(household.phones) >= MAX_PHONES_PER_FLAT:
+                    raise Refused("这户登记的手机号已达上限，请联系小区信息员",
+                                  "This flat has as many phones as it may; ask your information officer",
+                                  code="too_many_phones")
                 household.update(actions=[Household.phones.set(Household.phones.append([data["phone"]]))])
     token = auth.issue(Principal(role="resident", scope_id=household.household_id, subject=household.household_id,
                                  community_id=community.community_id, flat_key=key))

@@ -20,6 +20,13 @@ KINDS = ("picklist", "packing", "labels")
 _LIVE = ("placed", "payment_claimed", "paid", "packed", "at_gate", "picked_up")
 
 
+def _cell(value):
+    """Text a spreadsheet must not run: a leading = + - @ would be a formula (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
@@ -71,7 +78,7 @@ def export(principal: Principal, round_id: str, kind: str, fmt: str) -> tuple[st
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([_cell(v) for v in row] for row in rows)
         # The BOM lets Excel on Windows open the Chinese text as UTF-8.
         return "text/csv; charset=utf-8", filename, "\ufeff" + buffer.getvalue()
     buffer = io.BytesIO()
@@ -80,6 +87,8 @@ def export(principal: Principal, round_id: str, kind: str, fmt: str) -> tuple[st
         bold = book.add_format({"bold": True})
         sheet.write_row(0, 0, header, bold)
         for r, row in enumerate(rows, start=1):
-            sheet.write_row(r, 0, row)
+            for c, value in enumerate(row):
+                # write_string, not write: a cell of text is never taken for a formula.
+                (sheet.write_string if isinstance(value, str) else sheet.write_number)(r, c, value)
         sheet.freeze_panes(1, 0)
     return ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename, buffer.getvalue())

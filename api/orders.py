@@ -177,6 +177,62 @@ def _flat_of(principal: Principal) -> dict:
             "phone": household.phones[0]}
 
 
+def _own(principal: Principal, order_id: str) -> Order:
+    """The caller's household's order. Looked up inside the household's own index
+    partition, so another household's order is simply not found: a 404, never a 403."""
+    with storage_errors():
+        found = list(Order.by_owner.query(f"HOUSEHOLD#{principal.subject}", Order.gsi1sk == f"ORDER#{order_id}"))
+    if not found:
+        raise NotFound("订单不存在", "No such order")
+    return found[0]
+
+
+def get(principal: Principal, order_id: str) -> dict:
+    return _view(_own(principal, order_id))
+
+
+CANCELLABLE = ("placed", "payment_claimed")
+
+
+def cancel(principal: Principal, order_id: str) -> dict:
+    """The household withdraws its order while the round is open: stock and limits come back.
+
+    One transaction: the order turns cancelled only if it is still placed or
+    payment-claimed, and each bundle's stock and the household's count return.
+    Cancelling twice is a no-op that returns the cancelled order.
+    """
+    order = _own(principal, order_id)
+    if order.status == "cancelled":
+        return _view(order)
+    if order.status not in CANCELLABLE:
+        raise Refused("订单已付款或已在配送，不能取消，请联系供应商", "This order is paid or on its way; ask the supplier",
+                      code="not_cancellable")
+    with storage_errors():
+        rnd, bundles = rounds.load(order.round_id)
+        bundle_sk = {b.bundle_id: b.sk for b in bundles}
+        if rounds.status(rnd, clock.now()) == "closed":
+            raise Refused("本轮团购已截止，不能自行取消，请联系小区联络人",
+                          "This round has closed; ask your community liaison to cancel", code="round_closed")
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.update(Order(order.pk, order.sk),
+                                   actions=[Order.status.set("cancelled")],
+                                   condition=Order.status.is_in(*CANCELLABLE))
+                for line in order.lines:
+                    transaction.update(Bundle(rnd.pk, bundle_sk[line.bundle_id]),
+                                       actions=[Bundle.stock_left.add(int(line.qty))])
+                    transaction.update(
+                        HouseholdQuota(f"HOUSEHOLD#{principal.subject}", f"QUOTA#{rnd.round_id}#{line.bundle_id}"),
+                        actions=[HouseholdQuota.qty.add(-int(line.qty))], condition=HouseholdQuota.qty >= int(line.qty))
+        except TransactWriteError as exc:
+            current = Order.get(order.pk, order.sk, consistent_read=True)
+            if current.status == "cancelled":
+                return _view(current)  # a concurrent cancel won; same outcome
+            raise Refused("订单状态已变化，不能取消", "The order's status changed; it can no longer be cancelled",
+                          code="not_cancellable") from exc
+        return _view(Order.get(order.pk, order.sk, consistent_read=True))
+
+
 def mine(principal: Principal) -> dict:
     """The household's orders, newest first: one Query on GSI1."""
     with storage_errors():

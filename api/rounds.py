@@ -56,7 +56,13 @@ def create(principal: Principal, data: dict) -> dict:
     with storage_errors():
         supplier = _supplier(supplier_id)
         for community_id in community_ids:
-            communities.ensure_visible(principal, communities.get(community_id))
+            community = communities.get(community_id)
+            communities.ensure_visible(principal, community)
+            if community.sub_district_id != supplier.sub_district_id:
+                # The sub-district vets its suppliers (保供单位); one from elsewhere must be added there first.
+                raise Forbidden("该供应商不在此小区所属街道的保供名单中",
+                                "This supplier is not registered with the community's sub-district",
+                                code="supplier_outside_sub_district")
 
     round_id = ids.new_id()
     rnd = Round(

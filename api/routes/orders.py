@@ -25,3 +25,17 @@ def place_order():
 def my_orders():
     principal = auth.require(bp.current_request.headers, "resident")
     return orders.mine(principal)
+
+
+@bp.route("/orders/{order_id}", methods=["GET"])
+@documented("查看订单 One of my household's orders", response=schemas.OrderOutSchema, errors=(404,))
+def get_order(order_id):
+    principal = auth.require(bp.current_request.headers, "resident")
+    return orders.get(principal, order_id)
+
+
+@bp.route("/orders/{order_id}/cancel", methods=["POST"])
+@documented("取消订单 Cancel my order (while the round is open)", response=schemas.OrderOutSchema, errors=(404, 422))
+def cancel_order(order_id):
+    principal = auth.require(bp.current_request.headers, "resident")
+    return orders.cancel(principal, order_id)
