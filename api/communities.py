@@ -10,9 +10,9 @@ from pynamodb.exceptions import PutError
 from api import auth, clock, ids
 from api.auth import Principal
 from api.errors import BadInput, Forbidden, NotFound, Refused, storage_errors
-from api.models import Building, Community, Household, PickupPoint, SubDistrict
+from api.models import Building, Community, Household, PickupPoint, SubDistrict, Supplier
 
-_LEADING_DIGITS = re.compile(r"^(\d*)(.*)$")
+_LEADING_DIGITS = re.compile(r"^([0-9]*)(.*)$")
 MAX_PHONES_PER_FLAT = 10
 
 
@@ -25,7 +25,8 @@ def flat_key(community: Community, building: str, unit: str, room: str) -> str:
     """Sort key of a flat: B<building position>#U<unit position>#R<room, number padded>.
 
     Positions follow the community's own list, so 2栋 sorts before 10栋 and
-    the packing list walks the compound in the order people know it.
+    the packing list walks the compound in the order people know it. Room
+    0501 and 501 are the same flat.
     """
     names = [b.name for b in community.buildings]
     if building not in names:
@@ -43,7 +44,8 @@ def flat_key(community: Community, building: str, unit: str, room: str) -> str:
     else:
         unit_pos = 0
     digits, rest = _LEADING_DIGITS.match(room.upper()).groups()
-    return f"B{names.index(building) + 1:03d}#U{unit_pos:02d}#R{digits.zfill(6)}{rest}"
+    # Rooms are at most 8 characters (HouseholdSchema), so 8 digits of padding order any of them.
+    return f"B{names.index(building) + 1:03d}#U{unit_pos:02d}#R{digits.zfill(8)}{rest}"
 
 
 def by_join_key(join_key: str) -> Community:
@@ -118,10 +120,17 @@ def ensure_visible(principal: Principal, community: Community) -> None:
     allowed = (
         (principal.role in ("liaison", "volunteer") and principal.scope_id == community.community_id)
         or (principal.role == "admin" and principal.scope_id == community.sub_district_id)
-        or principal.role == "supplier"
+        or (principal.role == "supplier" and _supplier_sub_district(principal.scope_id) == community.sub_district_id)
     )
     if not allowed:
         raise Forbidden("该小区不在您的管辖范围内", "This community is outside your scope", code="wrong_scope")
+
+
+def _supplier_sub_district(supplier_id: str) -> str | None:
+    try:
+        return Supplier.get(f"SUPPLIER#{supplier_id}", "SUPPLIER").sub_district_id
+    except Supplier.DoesNotExist:
+        return None
 
 
 def create(sub_district_id: str, name: str, buildings: list[dict], pickup_points: list[dict]) -> Community:

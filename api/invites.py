@@ -6,12 +6,13 @@ Who may invite whom:
 """
 from datetime import timedelta
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from api import auth, clock, communities, config, ids
 from api.auth import Principal
 from api.errors import BadInput, Conflict, Forbidden, NotFound, Refused, storage_errors
-from api.models import Invite, StaffMember, SubDistrict, Supplier
+from api.models import Invite, StaffMember, SubDistrict, Supplier, transaction_connection
 
 VALID_FOR = timedelta(days=3)
 
@@ -71,14 +72,19 @@ def accept(code: str) -> dict:
         if invite.expires_at <= now:
             raise Refused("邀请已过期，请联系邀请人重新发送", "This invite has expired; ask for a new one",
                           code="invite_expired")
+        # The invite is used up and the account created together, or neither is.
         try:
-            invite.update(actions=[Invite.accepted_at.set(now), Invite.accepted_by.set(staff_id)],
-                          condition=Invite.accepted_at.does_not_exist())
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.update(invite, actions=[Invite.accepted_at.set(now), Invite.accepted_by.set(staff_id)],
+                                   condition=Invite.accepted_at.does_not_exist())
+                transaction.save(StaffMember(f"STAFF#{staff_id}", "STAFF", staff_id=staff_id, role=invite.role,
+                                             scope_id=invite.scope_id, created_at=now),
+                                 condition=StaffMember.pk.does_not_exist())
+        except TransactWriteError as exc:
+            # PynamoDB sends puts before updates: the invite's update is the last item.
+            invite_reason = exc.cancellation_reasons[-1] if exc.cancellation_reasons else None
+            if invite_reason is not None and invite_reason.code == "ConditionalCheckFailed":
                 raise Conflict("邀请已被使用", "This invite has already been used", code="invite_used") from exc
             raise
-        StaffMember(f"STAFF#{staff_id}", "STAFF", staff_id=staff_id, role=invite.role,
-                    scope_id=invite.scope_id, created_at=now).save()
     token = auth.issue(Principal(role=invite.role, scope_id=invite.scope_id, subject=staff_id))
     return {"token": token, "role": invite.role, "scope_id": invite.scope_id}

@@ -55,8 +55,12 @@ def create(principal: Principal, data: dict) -> dict:
     community_ids = list(dict.fromkeys(data["community_ids"]))
     with storage_errors():
         supplier = _supplier(supplier_id)
-        for community_id in community_ids:
-            community = communities.get(community_id)
+        for position, community_id in enumerate(community_ids):
+            try:
+                community = communities.get(community_id)
+            except NotFound:
+                raise BadInput("小区不存在", "No such community",
+                               fields={"community_ids": {position: ["小区不存在 / No such community"]}}) from None
             communities.ensure_visible(principal, community)
             if community.sub_district_id != supplier.sub_district_id:
                 # The sub-district vets its suppliers (保供单位); one from elsewhere must be added there first.

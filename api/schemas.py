@@ -10,7 +10,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.errors import BadInput
 
-PHONE_PATTERN = r"^1[3-9]\d{9}$"
+# \Z, not $: "$" also matches before a trailing newline. [0-9], not \d: \d takes full-width digits.
+PHONE_PATTERN = r"^1[3-9][0-9]{9}\Z"
 ROLES = ("resident", "volunteer", "liaison", "supplier", "admin")
 MAX_QTY = 99
 
@@ -96,7 +97,7 @@ class HouseholdSchema(BaseSchema):
     building = Str(required=True, validate=length(1, 20))
     unit = Str(load_default="", validate=length(0, 20))
     room = Str(required=True, validate=validate.Regexp(
-        r"^[0-9A-Za-z-]{1,8}$", error=_msg("房号应为 1 到 8 位数字或字母，如 501", "Room must be 1-8 letters or digits, e.g. 501")))
+        r"^[0-9A-Za-z-]{1,8}\Z", error=_msg("房号应为 1 到 8 位数字或字母，如 501", "Room must be 1-8 letters or digits, e.g. 501")))
     phone = Str(required=True, validate=validate.Regexp(
         PHONE_PATTERN, error=_msg("请填写 11 位手机号，如 13812341234", "Enter an 11-digit mainland mobile number, e.g. 13812341234")))
     name = Str(load_default="", validate=length(0, 20))
