@@ -1,0 +1,149 @@
+// Entry point: header, hash router, language switch, outbox replay.
+import { t, getLang, toggleLang, onLangChange } from './i18n.js';
+import * as session from './session.js';
+import * as outbox from './outbox.js';
+import { h, clear, showSuccess, showError, clearMessage, repaintMessage } from './ui.js';
+import { errorText } from './api.js';
+import { flat as flatLabel } from './format.js';
+import { go, takeKeep } from './nav.js';
+import { joinView } from './views/join.js';
+import { roundsView } from './views/rounds.js';
+import { ordersView } from './views/orders.js';
+import { signinView, inviteView, staffView, roleText } from './views/staff.js';
+import * as staff from './staff.js';
+
+const ROUTES = [
+  { re: /^#\/join\/([^/?#]+)$/, view: joinView, name: 'join', title: 'join.title', needsSession: false },
+  { re: /^#\/rounds\/?$/, view: roundsView, name: 'rounds', title: 'rounds.title', needsSession: true },
+  { re: /^#\/orders\/?$/, view: ordersView, name: 'orders', title: 'orders.title', needsSession: true },
+  // Staff: kept apart from the resident session (see staff.js).
+  { re: /^#\/signin\/([^/?#]+)$/, view: signinView, name: 'signin', title: 'staff.title', needsSession: false },
+  { re: /^#\/invite\/([^/?#]+)$/, view: inviteView, name: 'invite', title: 'invite.title', needsSession: false },
+  { re: /^#\/staff\/?$/, view: staffView, name: 'staff', title: 'staff.title', needsSession: false, needsStaff: true },
+];
+
+let navId = 0;
+let currentRoute = null;
+
+function startView(root) {
+  root.appendChild(h('section', { class: 'start', 'aria-labelledby': 'start-title' },
+    h('div', { class: 'start-icon', 'aria-hidden': 'true' }, '▣'),
+    h('h1', { id: 'start-title' }, t('start.title')),
+    h('p', { class: 'start-body', 'data-testid': 'start-message' }, t('start.body')),
+    h('p', { class: 'hint' }, t('start.hint')),
+  ));
+  const st = staff.get();
+  if (st) {
+    root.appendChild(h('p', { class: 'start-staff' },
+      h('a', { class: 'btn btn-secondary', href: '#/staff', 'data-testid': 'start-staff-link' },
+        t('start.staff_link', { role: roleText(st.role) }))));
+  }
+}
+
+function renderHeader() {
+  const header = document.getElementById('header');
+  clear(header);
+  const s = session.get();
+  const top = h('div', { class: 'header-top' },
+    h('div', { class: 'brand' },
+      h('span', { class: 'brand-name' }, t('app.name')),
+      s && s.community_name ? h('span', { class: 'brand-sub' }, s.community_name, s.flat ? ` · ${flatLabel(s.flat)}` : '') : null),
+    h('button', {
+      type: 'button', class: 'lang-toggle', 'data-testid': 'lang-toggle',
+      lang: getLang() === 'en' ? 'zh-CN' : 'en',
+      'aria-label': t('lang.toggle_aria'),
+      onclick: () => toggleLang(),
+    }, t('lang.toggle')));
+  header.appendChild(top);
+  if (s) {
+    const name = currentRoute && currentRoute.name;
+    header.appendChild(h('nav', { class: 'nav', 'aria-label': t('nav.label') },
+      h('a', { href: '#/rounds', 'data-testid': 'nav-order', 'aria-current': name === 'rounds' ? 'page' : null }, t('nav.order')),
+      h('a', { href: '#/orders', 'data-testid': 'nav-orders', 'aria-current': name === 'orders' ? 'page' : null }, t('nav.orders'))));
+  }
+}
+
+function safeDecode(s) {
+  try { return decodeURIComponent(s); } catch (e) { return s; } // a mangled link: let the view refuse it
+}
+
+function match(hash) {
+  for (const r of ROUTES) {
+    const m = r.re.exec(hash);
+    if (m) return { ...r, params: m.slice(1).map(safeDecode) };
+  }
+  return null;
+}
+
+/** Render the current hash. refresh=false re-draws from data already loaded (language switch). */
+async function render({ refresh = true } = {}) {
+  const id = ++navId;
+  document.body.classList.remove('has-cartbar'); // only the rounds view shows the checkout bar
+  const hash = location.hash || '';
+  const s = session.get();
+  let route = match(hash);
+
+  if (!route || (route.needsSession && !s) || (route.needsStaff && !staff.get())) {
+    if (s) { go('#/rounds', { replace: true }); return; }
+    currentRoute = { name: 'start' };
+    document.title = t('app.title');
+    renderHeader();
+    const root = document.getElementById('main');
+    clear(root);
+    startView(root);
+    return;
+  }
+  currentRoute = route;
+  document.title = `${t(route.title)} · ${t('app.name')}`;
+  renderHeader();
+  const root = document.getElementById('main');
+  const ctx = {
+    refresh,
+    isCurrent: () => id === navId,
+    rerender: (opts) => render(opts),
+  };
+  try {
+    await route.view(root, route.params, ctx);
+  } catch (err) {
+    if (!ctx.isCurrent()) return;
+    if (err && err.status === 401) {
+      session.clear();
+      localStorage.removeItem('baogong.cart');
+      showError(() => t('err.session'));
+      go('#/', { replace: true });
+      return;
+    }
+    showError(() => errorText(err));
+  }
+}
+
+// A checkout that was stuck offline went through in the background.
+outbox.onResult((r) => {
+  if (r.origin !== 'replay') return;
+  if (r.state === 'sent') {
+    localStorage.removeItem('baogong.cart');
+    showSuccess(() => t('order.sent_later'));
+    go('#/orders');
+  } else if (r.state === 'rejected') {
+    showError(() => errorText(r.error));
+    render();
+  }
+});
+
+window.addEventListener('hashchange', () => {
+  // A message survives the navigation that produced it (e.g. "order placed")
+  // and is cleared by the next one.
+  if (!takeKeep()) clearMessage();
+  render();
+  window.scrollTo(0, 0);
+});
+window.addEventListener('baogong:rerender', () => render());
+
+onLangChange(() => {
+  repaintMessage();
+  render({ refresh: false });
+});
+
+document.documentElement.lang = getLang();
+render();
+outbox.startReplay();

@@ -1,0 +1,188 @@
+// The order outbox: checkouts that have not been confirmed by the server yet.
+//
+// IndexedDB schema (the only place it is defined):
+//   database "baogong", version 1
+//   object store "outbox", keyPath "key"   (key = the Idempotency-Key, a UUID)
+//   entry: {key, household_id, body: {round_id, lines: [{bundle_id, qty}]},
+//           round_name, created_at (ISO), attempts, last_error}
+// If IndexedDB is unavailable (some in-app browsers, private modes) the same
+// entries are kept in localStorage under "baogong.outbox".
+//
+// One Idempotency-Key is made per checkout attempt and stored *before* the
+// request is sent, so every retry (a tap on "try again", coming back online,
+// reopening the app) sends the same key and the server never makes a second
+// order. Replay runs at start-up, on `online` and on `visibilitychange`; it
+// does not rely on Background Sync (missing in Safari/iOS and in WeChat).
+import { api } from './api.js';
+import * as session from './session.js';
+
+const DB_NAME = 'baogong';
+const DB_VERSION = 1;
+const STORE = 'outbox';
+const LS_KEY = 'baogong.outbox';
+
+let dbPromise = null;
+
+function openDb() {
+  if (!dbPromise) {
+    dbPromise = new Promise((resolve) => {
+      try {
+        if (!self.indexedDB) { resolve(null); return; }
+        const req = indexedDB.open(DB_NAME, DB_VERSION);
+        req.onupgradeneeded = () => {
+          const db = req.result;
+          if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: 'key' });
+        };
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => resolve(null);
+        req.onblocked = () => resolve(null);
+      } catch (e) {
+        resolve(null);
+      }
+    });
+  }
+  return dbPromise;
+}
+
+function lsRead() {
+  try { return JSON.parse(localStorage.getItem(LS_KEY) || '[]'); } catch (e) { return []; }
+}
+function lsWrite(list) { localStorage.setItem(LS_KEY, JSON.stringify(list)); }
+
+function tx(db, mode, fn) {
+  return new Promise((resolve, reject) => {
+    const t = db.transaction(STORE, mode);
+    const store = t.objectStore(STORE);
+    let result;
+    const r = fn(store);
+    if (r) r.onsuccess = () => { result = r.result; };
+    t.oncomplete = () => resolve(result);
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error);
+  });
+}
+
+export async function put(entry) {
+  const db = await openDb();
+  if (db) return tx(db, 'readwrite', (s) => s.put(entry));
+  lsWrite(lsRead().filter((e) => e.key !== entry.key).concat([entry]));
+  return undefined;
+}
+
+export async function list() {
+  const db = await openDb();
+  const all = db ? await tx(db, 'readonly', (s) => s.getAll()) : lsRead();
+  return (all || []).sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
+}
+
+export async function remove(key) {
+  const db = await openDb();
+  if (db) return tx(db, 'readwrite', (s) => s.delete(key));
+  lsWrite(lsRead().filter((e) => e.key !== key));
+  return undefined;
+}
+
+/** The current household's unconfirmed checkout, if any. */
+export async function pending() {
+  const s = session.get();
+  if (!s) return null;
+  return (await list()).find((e) => e.household_id === s.household_id) || null;
+}
+
+export function uuid() {
+  if (self.crypto && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  // Older browsers / non-secure contexts: RFC 4122 v4 from getRandomValues.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = Array.from(b, (v) => (v < 16 ? '0' : '') + v.toString(16)).join('');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+// --- sending --------------------------------------------------------------
+
+const listeners = new Set();
+/** fn({state: 'sent'|'rejected'|'pending', entry, order?, httpStatus?, error?, origin}) */
+export function onResult(fn) { listeners.add(fn); }
+function emit(r) { listeners.forEach((fn) => { try { fn(r); } catch (e) { console.error(e); } }); }
+
+async function sendOne(entry, origin) {
+  try {
+    const { status, data } = await api('/api/orders', {
+      method: 'POST',
+      body: entry.body,
+      headers: { 'Idempotency-Key': entry.key },
+      full: true,
+    });
+    await remove(entry.key);
+    return { state: 'sent', entry, order: data, httpStatus: status, origin };
+  } catch (error) {
+    if (error && error.retryable) {
+      entry.attempts = (entry.attempts || 0) + 1;
+      entry.last_error = error.code;
+      try { await put(entry); } catch (e) { /* keep going */ }
+      return { state: 'pending', entry, error, origin };
+    }
+    // A definite answer (400/401/403/409/422...): this attempt is over.
+    await remove(entry.key);
+    return { state: 'rejected', entry, error, origin };
+  }
+}
+
+let chain = Promise.resolve();
+
+/** Send every unconfirmed checkout of this household, one at a time. */
+export function flush(origin = 'replay') {
+  const run = chain.then(async () => {
+    const s = session.get();
+    if (!s) return [];
+    const entries = (await list()).filter((e) => e.household_id === s.household_id);
+    const results = [];
+    for (const e of entries) {
+      const r = await sendOne(e, origin);
+      results.push(r);
+      emit(r);
+    }
+    return results;
+  });
+  chain = run.catch(() => []);
+  return run;
+}
+
+/**
+ * Start a checkout: reuse the pending attempt if there is one (same key),
+ * otherwise store a new attempt with a fresh key, then send.
+ * Resolves to the result for that attempt.
+ */
+export async function submit(body, meta = {}) {
+  const s = session.get();
+  let entry = await pending();
+  if (!entry) {
+    entry = {
+      key: uuid(),
+      household_id: s.household_id,
+      body,
+      round_name: meta.round_name || '',
+      created_at: new Date().toISOString(),
+      attempts: 0,
+      last_error: null,
+    };
+    await put(entry);
+  }
+  const results = await flush('user');
+  return results.find((r) => r.entry.key === entry.key) || { state: 'sent', entry, origin: 'user' };
+}
+
+let started = false;
+/** Replay at start-up, when the connection comes back, and when the app is shown again. */
+export function startReplay() {
+  if (started) return;
+  started = true;
+  const maybe = async () => {
+    if (navigator.onLine === false) return;
+    if (await pending()) flush('replay');
+  };
+  self.addEventListener('online', maybe);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') maybe(); });
+  maybe();
+}

@@ -1,0 +1,212 @@
+// #/join/<join_key>: show the community and register the flat.
+import { t } from '../i18n.js';
+import { api, errorText } from '../api.js';
+import * as session from '../session.js';
+import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
+import { digits, halfWidth, flat as flatLabel } from '../format.js';
+import { go } from '../nav.js';
+
+const FIELDS = ['building', 'unit', 'room', 'phone', 'name'];
+
+// Loaded community (per key) and what the user has typed, so a language
+// switch re-draws the form without a refetch and without losing input.
+let cache = { key: null, data: null };
+let draft = { building: '', unit: '', room: '', phone: '', name: '' };
+let fieldErrors = {};
+
+function asList(v) {
+  if (v === null || v === undefined) return [];
+  if (Array.isArray(v)) return v.flatMap(asList);
+  if (typeof v === 'object') return Object.values(v).flatMap(asList);
+  return [String(v)];
+}
+
+export async function joinView(root, [key], ctx) {
+  if (cache.key !== key || !cache.data || ctx.refresh) {
+    clear(root);
+    root.appendChild(h('p', { class: 'loading' }, t('loading')));
+    const data = await api(`/api/join/${encodeURIComponent(key)}`, { auth: false });
+    if (!ctx.isCurrent()) return;
+    if (cache.key !== key) {
+      draft = { building: '', unit: '', room: '', phone: '', name: '' };
+      fieldErrors = {};
+    }
+    cache = { key, data };
+  }
+  draw(root, key, cache.data);
+}
+
+function draw(root, key, c) {
+  clear(root);
+  // Shapes doc: [{name, units: [...]}]; a plain list of names is accepted too.
+  const buildings = (Array.isArray(c.buildings) ? c.buildings : [])
+    .map((b) => (typeof b === 'string' ? { name: b, units: [] } : { name: b.name ?? b.id, units: b.units || [] }))
+    .filter((b) => b.name);
+  if (!draft.building && buildings.length === 1) draft.building = buildings[0].name;
+  const unitsOf = (name) => {
+    const b = buildings.find((x) => x.name === name);
+    return b && Array.isArray(b.units) ? b.units : [];
+  };
+
+  const s = session.get();
+  const errorEls = {};
+  const inputs = {};
+
+  function field(name, label, control, hint) {
+    const err = h('p', { class: 'field-error', id: `${name}-error`, 'data-testid': `field-error-${name}`, hidden: true });
+    errorEls[name] = err;
+    inputs[name] = control;
+    control.id = `f-${name}`;
+    const describedBy = [hint ? `${name}-hint` : null, `${name}-error`].filter(Boolean).join(' ');
+    control.setAttribute('aria-describedby', describedBy);
+    return h('div', { class: 'field', 'data-field': name },
+      h('label', { for: `f-${name}` }, label),
+      hint ? h('p', { class: 'hint', id: `${name}-hint` }, hint) : null,
+      control,
+      err);
+  }
+
+  function setFieldError(name, msgs) {
+    const el = errorEls[name];
+    if (!el) return false;
+    const list = asList(msgs);
+    el.textContent = list.join(t('list_sep'));
+    el.hidden = list.length === 0;
+    if (list.length) inputs[name].setAttribute('aria-invalid', 'true');
+    else inputs[name].removeAttribute('aria-invalid');
+    return true;
+  }
+
+  // Building
+  const building = h('select', { name: 'building', 'data-testid': 'building', required: true, autocomplete: 'off' },
+    h('option', { value: '' }, t('join.choose')),
+    buildings.map((b) => h('option', { value: b.name, selected: b.name === draft.building }, b.name)));
+
+  // Unit: only shown when the chosen building has units.
+  const unit = h('select', { name: 'unit', 'data-testid': 'unit' });
+  const unitField = field('unit', t('join.unit'), unit);
+  function fillUnits() {
+    const units = unitsOf(draft.building);
+    clear(unit);
+    unit.appendChild(h('option', { value: '' }, t('join.choose')));
+    units.forEach((u) => unit.appendChild(h('option', { value: u, selected: u === draft.unit }, u)));
+    if (!units.includes(draft.unit)) draft.unit = units.length === 1 ? units[0] : '';
+    unit.value = draft.unit;
+    unitField.hidden = units.length === 0;
+    unit.required = units.length > 0;
+  }
+  building.addEventListener('change', () => {
+    draft.building = building.value;
+    setFieldError('building', []);
+    setFieldError('unit', []);
+    fillUnits();
+  });
+  unit.addEventListener('change', () => { draft.unit = unit.value; setFieldError('unit', []); });
+
+  const room = h('input', {
+    type: 'text', name: 'room', inputmode: 'numeric', autocomplete: 'off', maxlength: '10',
+    required: true, 'data-testid': 'room', value: draft.room,
+  });
+  const phone = h('input', {
+    type: 'tel', name: 'phone', inputmode: 'tel', autocomplete: 'tel-national', maxlength: '13',
+    required: true, 'data-testid': 'phone', value: draft.phone,
+  });
+  const name = h('input', { type: 'text', name: 'name', autocomplete: 'name', maxlength: '40', 'data-testid': 'name', value: draft.name });
+  for (const [k, el] of [['room', room], ['phone', phone], ['name', name]]) {
+    el.addEventListener('input', () => { draft[k] = el.value; });
+  }
+  // Chinese keyboards may type full-width digits (１３８…): show them as normal digits.
+  for (const [k, el, fn] of [['room', room, halfWidth], ['phone', phone, digits]]) {
+    el.addEventListener('blur', () => { el.value = fn(el.value); draft[k] = el.value; });
+  }
+
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'join-submit' }, t('join.submit'));
+
+  const form = h('form', { class: 'join-form', 'data-testid': 'join-form', novalidate: true },
+    field('building', t('join.building'), building),
+    unitField,
+    field('room', t('join.room'), room, t('join.room_hint')),
+    field('phone', t('join.phone'), phone, t('join.phone_hint')),
+    field('name', t('join.name'), name),
+    submit);
+  fillUnits();
+  for (const f of FIELDS) if (fieldErrors[f]) setFieldError(f, fieldErrors[f]);
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearMessage();
+    fieldErrors = {};
+    FIELDS.forEach((f) => setFieldError(f, []));
+
+    const units = unitsOf(draft.building);
+    const body = { building: draft.building, room: halfWidth(draft.room), phone: digits(draft.phone) };
+    if (units.length) body.unit = draft.unit;
+    if (draft.name.trim()) body.name = draft.name.trim();
+
+    // Checks the browser can make before sending anything over a weak line.
+    const local = {};
+    if (!body.building) local.building = [t('err.choose')];
+    if (units.length && !body.unit) local.unit = [t('err.choose')];
+    if (!body.room) local.room = [t('err.required')];
+    if (!/^1\d{10}$/.test(body.phone)) local.phone = [body.phone ? t('err.phone') : t('err.required')];
+    if (Object.keys(local).length) {
+      fieldErrors = local;
+      Object.entries(local).forEach(([f, m]) => setFieldError(f, m));
+      showError(() => t('err.form'), { scroll: false });
+      focusFirstInvalid();
+      return;
+    }
+
+    submit.disabled = true;
+    submit.textContent = t('join.submitting');
+    try {
+      const res = await api(`/api/join/${encodeURIComponent(key)}/households`, { method: 'POST', body, auth: false });
+      session.save({
+        token: res.token,
+        household_id: res.household_id,
+        community_id: res.community_id || c.community_id,
+        community_name: c.name,
+        flat: res.flat || { building: body.building, unit: body.unit || '', room: body.room },
+        phone_masked: res.phone_masked || '',
+        join_key: key,
+      });
+      // A fresh registration: forget any cart of a previous household.
+      localStorage.removeItem('baogong.cart');
+      draft = { building: '', unit: '', room: '', phone: '', name: '' };
+      showSuccess(() => t('join.done'));
+      go('#/rounds');
+    } catch (err) {
+      submit.disabled = false;
+      submit.textContent = t('join.submit');
+      const extra = [];
+      if (err && err.fields) {
+        for (const [f, msgs] of Object.entries(err.fields)) {
+          if (FIELDS.includes(f)) { fieldErrors[f] = asList(msgs); setFieldError(f, msgs); } else extra.push(...asList(msgs));
+        }
+      }
+      showError(() => [errorText(err), ...extra].join(t('list_sep')), { scroll: false });
+      focusFirstInvalid();
+    }
+  });
+
+  function focusFirstInvalid() {
+    const f = FIELDS.find((n) => errorEls[n] && !errorEls[n].hidden);
+    if (f && inputs[f]) inputs[f].focus();
+    else window.scrollTo(0, 0);
+  }
+
+  const pickup = Array.isArray(c.pickup_points) && c.pickup_points.length
+    ? h('section', { class: 'card pickup-points' },
+      h('h2', null, t('join.pickup_points')),
+      h('ul', null, c.pickup_points.map((p) => h('li', null, p.name, p.note ? h('span', { class: 'hint' }, ` — ${p.note}`) : null))))
+    : null;
+
+  root.appendChild(h('section', { class: 'join', 'aria-labelledby': 'join-title' },
+    h('p', { class: 'community-name', 'data-testid': 'community-name' }, c.name),
+    c.sub_district && c.sub_district.name ? h('p', { class: 'hint' }, c.sub_district.name) : null,
+    h('h1', { id: 'join-title' }, t('join.title')),
+    h('p', { class: 'hint' }, t('join.subtitle')),
+    s ? h('p', { class: 'msg msg-info' }, t('join.already', { flat: flatLabel(s.flat) || s.community_name || '' })) : null,
+    form,
+    pickup));
+}

@@ -1,0 +1,103 @@
+// Staff sign-in: #/signin/<token> (links printed by `make dev`), #/invite/<code>
+// (links from POST /api/invites) and #/staff (who is signed in, sign out).
+// The staff tools themselves come in later versions.
+import { t } from '../i18n.js';
+import { api, errorText } from '../api.js';
+import * as staff from '../staff.js';
+import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
+import { dateTime } from '../format.js';
+
+/** Take the token (or invite code) out of the address bar and the history entry. */
+function leaveForStaffPage() {
+  history.replaceState(history.state, '', '#/staff');
+}
+
+export function roleText(role) {
+  return staff.ROLES.includes(role) ? t(`role.${role}`) : String(role || '');
+}
+
+// #/signin/<token>
+export async function signinView(root, [token], ctx) {
+  // First of all: the token must not stay in the address bar or in history.
+  leaveForStaffPage();
+  const p = staff.parse(token);
+  if (p.error) {
+    showError(() => t(p.error === 'expired' ? 'staff.link_expired' : 'staff.link_invalid'));
+  } else {
+    staff.save(p);
+    clearMessage();
+  }
+  await ctx.rerender({ refresh: false });
+}
+
+// #/staff
+export async function staffView(root, params, ctx) {
+  const s = staff.get();
+  clear(root);
+  const signout = h('button', { type: 'button', class: 'btn btn-secondary', 'data-testid': 'staff-signout' }, t('staff.signout'));
+  signout.addEventListener('click', () => {
+    staff.clear();
+    showSuccess(() => t('staff.signed_out'));
+    ctx.rerender({ refresh: false });
+  });
+  root.appendChild(h('section', { class: 'staff', 'aria-labelledby': 'staff-title', 'data-testid': 'staff-signed-in' },
+    h('div', { class: 'staff-icon', 'aria-hidden': 'true' }, '✓'),
+    h('h1', { id: 'staff-title', 'data-testid': 'staff-title' }, t('staff.signed_in')),
+    h('p', { class: 'staff-as' }, t('staff.as')),
+    h('p', { class: 'staff-role', 'data-testid': 'staff-role', 'data-role': s.role }, roleText(s.role)),
+    h('dl', { class: 'facts' },
+      h('dt', null, t('staff.scope')), h('dd', { class: 'staff-scope', 'data-testid': 'staff-scope' }, s.scope_id),
+      Number.isFinite(s.exp)
+        ? [h('dt', null, t('staff.valid_until')), h('dd', { 'data-testid': 'staff-valid-until' }, dateTime(new Date(s.exp * 1000).toISOString()))]
+        : null),
+    h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
+    signout));
+}
+
+function inviteErrorText(err) {
+  if (err && err.status === 404) return t('invite.not_found');
+  if (err && err.status === 409) return t('invite.used');
+  if (err && err.status === 422 && err.code === 'invite_expired') return t('invite.expired');
+  return errorText(err);
+}
+
+// #/invite/<code>
+export async function inviteView(root, [code], ctx) {
+  clear(root);
+  const current = staff.get();
+  const accept = h('button', { type: 'button', class: 'btn btn-primary btn-big', 'data-testid': 'invite-accept' }, t('invite.accept'));
+  accept.addEventListener('click', async () => {
+    clearMessage();
+    accept.disabled = true;
+    accept.textContent = t('invite.accepting');
+    let res;
+    try {
+      res = await api(`/api/invites/${encodeURIComponent(code)}/accept`, { method: 'POST', auth: false });
+    } catch (err) {
+      if (!ctx.isCurrent()) return;
+      accept.textContent = t('invite.accept');
+      // Used, expired or unknown invites will not work on a second tap either.
+      accept.disabled = !(err && err.retryable);
+      showError(() => inviteErrorText(err), { scroll: false });
+      return;
+    }
+    const p = staff.parse(res && res.token);
+    if (p.error) {
+      if (!ctx.isCurrent()) return;
+      accept.textContent = t('invite.accept');
+      accept.disabled = false;
+      showError(() => t('err.unknown'), { scroll: false });
+      return;
+    }
+    staff.save(p);
+    showSuccess(() => t('invite.accepted'));
+    if (!ctx.isCurrent()) return;
+    leaveForStaffPage();
+    ctx.rerender({ refresh: false });
+  });
+  root.appendChild(h('section', { class: 'invite', 'aria-labelledby': 'invite-title', 'data-testid': 'invite' },
+    h('h1', { id: 'invite-title' }, t('invite.title')),
+    h('p', null, t('invite.body')),
+    current ? h('p', { class: 'msg msg-info', 'data-testid': 'invite-replaces' }, t('invite.replaces', { role: roleText(current.role) })) : null,
+    accept));
+}

@@ -1,0 +1,65 @@
+// Service worker: caches the app shell only. API responses are never cached.
+// Bump VERSION whenever any shell file changes; old caches are deleted on activate.
+const VERSION = 'v2';
+const CACHE = `baogong-shell-${VERSION}`;
+const CACHE_PREFIX = 'baogong-shell-';
+
+const SHELL = [
+  './',
+  './index.html',
+  './manifest.webmanifest',
+  './css/app.css',
+  './js/app.js',
+  './js/i18n.js',
+  './js/session.js',
+  './js/api.js',
+  './js/ui.js',
+  './js/format.js',
+  './js/nav.js',
+  './js/outbox.js',
+  './js/staff.js',
+  './js/views/join.js',
+  './js/views/rounds.js',
+  './js/views/orders.js',
+  './js/views/staff.js',
+  './icons/icon-192.png',
+  './icons/icon-512.png',
+];
+const SHELL_URLS = new Set(SHELL.map((p) => new URL(p, self.location).href));
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches.open(CACHE)
+      .then((cache) => cache.addAll(SHELL.map((p) => new Request(p, { cache: 'reload' }))))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys
+        .filter((k) => k.startsWith(CACHE_PREFIX) && k !== CACHE)
+        .map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  if (req.method !== 'GET') return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  // The API is network only: never answered from, nor written to, any cache.
+  if (url.pathname.startsWith('/api/')) return;
+
+  const shellUrl = url.origin + url.pathname; // "/?from=qr" and "/#/join/x" are the shell too
+  if (!SHELL_URLS.has(shellUrl)) return; // not part of the shell: plain network
+
+  // Cache first for the shell; fall back to the network if the cache lost it.
+  event.respondWith(
+    caches.open(CACHE)
+      .then((cache) => cache.match(shellUrl))
+      .then((hit) => hit || fetch(req)),
+  );
+});
