@@ -175,7 +175,8 @@ class Site:
         if result.get("isBase64Encoded"):
             import base64
             body = base64.b64decode(body)
-        response = Response(body, status=result["statusCode"])
+        # API Gateway's default for a Lambda proxy answer without one; Chalice sets none for dicts.
+        response = Response(body, status=result["statusCode"], content_type="application/json")
         for name, value in result["headers"].items():
             response.headers[name] = value
         for name, values in (result.get("multiValueHeaders") or {}).items():

@@ -39,3 +39,11 @@ def test_make_dev__seeds_an_open_round_with_three_bundles_of_limited_stock(dev_s
     assert len(demo["bundles"]) == 3
     assert len({b["price_fen"] for b in demo["bundles"]}) == 3
     assert all(0 < b["stock_left"] <= b["stock_total"] < 1000 for b in demo["bundles"])
+
+
+def test_make_dev__api_answers_are_json(dev_stack):
+    r = requests.get(dev_stack.info["base_url"] + "/api/health", timeout=10)
+    assert r.headers["Content-Type"] == "application/json"
+    csv = requests.get(f"{dev_stack.info['base_url']}/api/rounds/{dev_stack.info['round_id']}/exports/packing",
+                       headers={"Authorization": f"Bearer {dev_stack.info['tokens']['supplier']}"}, timeout=10)
+    assert csv.headers["Content-Type"].startswith("text/csv")
