@@ -4,6 +4,7 @@ Who may invite whom:
 - an admin (街道), anyone within their sub-district;
 - a liaison (社区联络人), volunteers and fellow liaisons of their own community.
 """
+import hashlib
 from datetime import timedelta
 
 from pynamodb.exceptions import TransactWriteError
@@ -60,8 +61,13 @@ def create(principal: Principal, role: str, scope_id: str) -> dict:
             "expires_at": clock.iso(invite.expires_at)}
 
 
-def accept(code: str) -> dict:
-    """Turn an invite into a staff account and token, once only."""
+def accept(code: str, key: str | None = None) -> dict:
+    """Turn an invite into a staff account and token, once only.
+
+    With an Idempotency-Key, the device that accepted may accept again (its
+    answer was lost on a weak line) and gets a token for the same account;
+    anyone else gets 409.
+    """
     now = clock.now()
     staff_id = ids.new_id()
     with storage_errors():
@@ -69,13 +75,17 @@ def accept(code: str) -> dict:
             invite = Invite.get(f"INVITE#{code}", "INVITE", consistent_read=True)
         except Invite.DoesNotExist:
             raise NotFound("邀请码无效", "No such invite") from None
+        key_hash = hashlib.sha256(key.encode()).hexdigest() if key else None
+        if invite.accepted_at is not None and key_hash is not None and invite.accepted_key_hash == key_hash:
+            return _signed_in(invite.role, invite.scope_id, invite.accepted_by)
         if invite.expires_at <= now:
             raise Refused("邀请已过期，请联系邀请人重新发送", "This invite has expired; ask for a new one",
                           code="invite_expired")
         # The invite is used up and the account created together, or neither is.
         try:
             with TransactWrite(connection=transaction_connection()) as transaction:
-                transaction.update(invite, actions=[Invite.accepted_at.set(now), Invite.accepted_by.set(staff_id)],
+                transaction.update(invite, actions=[Invite.accepted_at.set(now), Invite.accepted_by.set(staff_id),
+                                                    Invite.accepted_key_hash.set(key_hash)],
                                    condition=Invite.accepted_at.does_not_exist())
                 transaction.save(StaffMember(f"STAFF#{staff_id}", "STAFF", staff_id=staff_id, role=invite.role,
                                              scope_id=invite.scope_id, created_at=now),
@@ -86,5 +96,9 @@ def accept(code: str) -> dict:
             if invite_reason is not None and invite_reason.code == "ConditionalCheckFailed":
                 raise Conflict("邀请已被使用", "This invite has already been used", code="invite_used") from exc
             raise
-    token = auth.issue(Principal(role=invite.role, scope_id=invite.scope_id, subject=staff_id))
-    return {"token": token, "role": invite.role, "scope_id": invite.scope_id}
+    return _signed_in(invite.role, invite.scope_id, staff_id)
+
+
+def _signed_in(role: str, scope_id: str, staff_id: str) -> dict:
+    token = auth.issue(Principal(role=role, scope_id=scope_id, subject=staff_id))
+    return {"token": token, "role": role, "scope_id": scope_id}

@@ -239,6 +239,8 @@ class Invite(Item, discriminator="Invite"):
     expires_at = UTCDateTimeAttribute()
     accepted_at = UTCDateTimeAttribute(null=True)
     accepted_by = UnicodeAttribute(null=True)
+    # sha256 of the accepting device's Idempotency-Key: that device may ask again if the answer was lost.
+    accepted_key_hash = UnicodeAttribute(null=True)
 
 
 class StaffMember(Item, discriminator="StaffMember"):

@@ -1,7 +1,7 @@
 """Staff invites: create one, accept one."""
 from chalice import Blueprint, Response
 
-from api import auth, invites, schemas
+from api import auth, idempotency, invites, schemas
 from api.openapi import documented
 from api.routes import json_body
 
@@ -18,6 +18,9 @@ def create_invite():
 
 
 @bp.route("/invites/{code}/accept", methods=["POST"])
-@documented("接受邀请 Accept an invite", response=schemas.TokenOutSchema, auth=False, errors=(404, 409, 422))
+@documented("接受邀请 Accept an invite (Idempotency-Key optional: the same device may retry)",
+            response=schemas.TokenOutSchema, auth=False, errors=(400, 404, 409, 422))
 def accept_invite(code):
-    return invites.accept(code)
+    request = bp.current_request
+    key = idempotency.key_from_headers(request.headers) if "idempotency-key" in request.headers else None
+    return invites.accept(code, key)

@@ -4,12 +4,13 @@ An admin invites anyone within their sub-district; a liaison invites only volunt
 their own community. Invites and staff can't be listed without a Scan, so "nothing written" is
 checked on the write calls the app makes (helpers.writes).
 """
+import json
 from datetime import timedelta
 
 import pytest
 import time_machine
 
-from api import clock
+from api import auth, clock
 from tests.api.helpers import (
     create_community, create_sub_district, create_supplier, error_of, get, post, register, writes,
 )
@@ -221,3 +222,18 @@ def test_accept__on_its_last_day__still_works(client, demo):
         response = accept(client, code)
 
     assert response.status_code == 200
+
+
+def test_accept__retried_with_the_same_idempotency_key__gets_the_same_account_back(client, demo):
+    code = client.http.post("/api/invites", body=json.dumps({"role": "volunteer", "scope_id": demo["community_id"]}),
+                            headers={"authorization": f"Bearer {demo['tokens']['admin']}",
+                                     "content-type": "application/json"}).json_body["code"]
+    key = {"idempotency-key": "device-key-0001"}
+    first = client.http.post(f"/api/invites/{code}/accept", headers=key)
+    again = client.http.post(f"/api/invites/{code}/accept", headers=key)
+    assert first.status_code == again.status_code == 200
+    subject = auth.from_headers({"authorization": f"Bearer {first.json_body['token']}"}).subject
+    assert auth.from_headers({"authorization": f"Bearer {again.json_body['token']}"}).subject == subject
+    other = client.http.post(f"/api/invites/{code}/accept", headers={"idempotency-key": "device-key-0002"})
+    assert other.status_code == 409 and other.json_body["error"]["code"] == "invite_used"
+    assert client.http.post(f"/api/invites/{code}/accept").status_code == 409

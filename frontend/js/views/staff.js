@@ -6,6 +6,7 @@ import { api, errorText } from '../api.js';
 import * as staff from '../staff.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { dateTime } from '../format.js';
+import { uuid } from '../outbox.js';
 
 /** Take the token (or invite code) out of the address bar and the history entry. */
 function leaveForStaffPage() {
@@ -72,7 +73,14 @@ export async function inviteView(root, [code], ctx) {
     accept.textContent = t('invite.accepting');
     let res;
     try {
-      res = await api(`/api/invites/${encodeURIComponent(code)}/accept`, { method: 'POST', auth: false });
+      // One key per invite on this device, kept until accepted: if the reply is lost,
+      // tapping again gets this device its account back instead of "already used".
+      const keyName = `baogong.invite-key.${code}`;
+      let key = localStorage.getItem(keyName);
+      if (!key) { key = uuid(); localStorage.setItem(keyName, key); }
+      res = await api(`/api/invites/${encodeURIComponent(code)}/accept`,
+        { method: 'POST', auth: false, headers: { 'Idempotency-Key': key } });
+      localStorage.removeItem(keyName);
     } catch (err) {
       if (!ctx.isCurrent()) return;
       accept.textContent = t('invite.accept');
