@@ -1,23 +1,33 @@
 """Placing an order, and a household's view of its orders.
 
-Placing costs one Query (the round and its bundles) and exactly one
-TransactWriteItems, which in one go: records the idempotency key, puts the
-order only if absent, reserves its 取货码 pickup code, takes each bundle's
-stock only if enough is left, and counts it against the household's limit.
-If any condition fails nothing is written, and the cancellation reasons say
-which bundle or limit refused.
+Placing costs one Query (the round and its bundles), one GetItem (the flat)
+and exactly one TransactWriteItems, which in one go: records the idempotency
+key, puts the order only if absent, reserves its 取货码 pickup code, takes each
+bundle's stock only if enough is left, and counts it against the household's
+limit. If any condition fails nothing is written, and the cancellation
+reasons say which bundle or limit refused.
+
+When hundreds of residents want the same bundle, DynamoDB cancels some
+transactions with TransactionConflict (another transaction held the bundle
+item). Nothing was written then, so the order is tried again after a short
+random pause; if it still conflicts the answer is a 503 with Retry-After,
+and the PWA's outbox retries with the same Idempotency-Key.
 """
+import random
+import time
+
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from api import clock, idempotency, ids, rounds
 from api.auth import Principal
-from api.errors import NotFound, Refused, storage_errors
+from api.errors import NotFound, Refused, StorageBusy, storage_errors
 from api.models import (
     Bundle, Household, HouseholdQuota, Order, OrderLine, PickupCodeClaim, Round, transaction_connection,
 )
 
-_CODE_ATTEMPTS = 5
+_ATTEMPTS = 5
+_BACKOFF_SECONDS = 0.025  # doubled per attempt, with full jitter: at most ~0.4 s in all
 
 
 def _view(order: Order) -> dict:
@@ -98,16 +108,35 @@ def place(principal: Principal, key: str, payload: dict) -> tuple[dict, bool]:
             return replayed, False
 
         flat = _flat_of(principal)
-        for _ in range(_CODE_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
             try:
                 return _write(principal, key, digest, rnd, by_id, flat, payload)
             except _CodeTaken:
                 continue
-        raise RuntimeError("no free pickup code after several attempts")
+            except _Contended:
+                _pause(attempt)
+        raise _busy()
 
 
 class _CodeTaken(Exception):
     """The random pickup code is already used in this round; draw again."""
+
+
+class _Contended(Exception):
+    """DynamoDB cancelled the transaction for a conflict with another one; nothing was written."""
+
+
+def _conflicted(exc: TransactWriteError) -> bool:
+    return any(reason is not None and reason.code == "TransactionConflict" for reason in exc.cancellation_reasons)
+
+
+def _busy() -> StorageBusy:
+    return StorageBusy("下单的人太多，请稍后再试", "Too many orders at once; please retry shortly",
+                       headers={"Retry-After": "1"})
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2 ** attempt))
 
 
 def _write(principal: Principal, key: str, digest: str, rnd: Round, by_id: dict, flat: dict,
@@ -163,6 +192,8 @@ def _write(principal: Principal, key: str, digest: str, rnd: Round, by_id: dict,
                     raise (_sold_out(bundle) if kind == "stock" else _over_limit(bundle)) from exc
             if "code" in failed:
                 raise _CodeTaken() from exc
+            if _conflicted(exc):
+                raise _Contended() from exc
             raise
     return _view(order), True
 
@@ -213,23 +244,29 @@ def cancel(principal: Principal, order_id: str) -> dict:
         if rounds.status(rnd, clock.now()) == "closed":
             raise Refused("本轮团购已截止，不能自行取消，请联系小区联络人",
                           "This round has closed; ask your community liaison to cancel", code="round_closed")
-        try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
-                transaction.update(Order(order.pk, order.sk),
-                                   actions=[Order.status.set("cancelled")],
-                                   condition=Order.status.is_in(*CANCELLABLE))
-                for line in order.lines:
-                    transaction.update(Bundle(rnd.pk, bundle_sk[line.bundle_id]),
-                                       actions=[Bundle.stock_left.add(int(line.qty))])
-                    transaction.update(
-                        HouseholdQuota(f"HOUSEHOLD#{principal.subject}", f"QUOTA#{rnd.round_id}#{line.bundle_id}"),
-                        actions=[HouseholdQuota.qty.add(-int(line.qty))], condition=HouseholdQuota.qty >= int(line.qty))
-        except TransactWriteError as exc:
-            current = Order.get(order.pk, order.sk, consistent_read=True)
-            if current.status == "cancelled":
-                return _view(current)  # a concurrent cancel won; same outcome
-            raise Refused("订单状态已变化，不能取消", "The order's status changed; it can no longer be cancelled",
-                          code="not_cancellable") from exc
+        for attempt in range(_ATTEMPTS):
+            try:
+                with TransactWrite(connection=transaction_connection()) as transaction:
+                    transaction.update(Order(order.pk, order.sk), actions=[Order.status.set("cancelled")],
+                                       condition=Order.status.is_in(*CANCELLABLE))
+                    for line in order.lines:
+                        transaction.update(Bundle(rnd.pk, bundle_sk[line.bundle_id]),
+                                           actions=[Bundle.stock_left.add(int(line.qty))])
+                        transaction.update(
+                            HouseholdQuota(f"HOUSEHOLD#{principal.subject}", f"QUOTA#{rnd.round_id}#{line.bundle_id}"),
+                            actions=[HouseholdQuota.qty.add(-int(line.qty))],
+                            condition=HouseholdQuota.qty >= int(line.qty))
+                break
+            except TransactWriteError as exc:
+                current = Order.get(order.pk, order.sk, consistent_read=True)
+                if current.status == "cancelled":
+                    return _view(current)  # a concurrent cancel won; same outcome
+                if not _conflicted(exc):
+                    raise Refused("订单状态已变化，不能取消", "The order's status changed; it can no longer be cancelled",
+                                  code="not_cancellable") from exc
+                _pause(attempt)
+        else:
+            raise _busy()
         return _view(Order.get(order.pk, order.sk, consistent_read=True))
 
 
