@@ -9,8 +9,6 @@ import csv
 import io
 from collections import OrderedDict
 
-import xlsxwriter
-
 from api import clock, communities, rounds
 from api.auth import Principal
 from api.errors import Forbidden, NotFound, storage_errors
@@ -81,6 +79,8 @@ def export(principal: Principal, round_id: str, kind: str, fmt: str) -> tuple[st
         writer.writerows([_cell(v) for v in row] for row in rows)
         # The BOM lets Excel on Windows open the Chinese text as UTF-8.
         return "text/csv; charset=utf-8", filename, "\ufeff" + buffer.getvalue()
+    import xlsxwriter  # only exports need it; kept off the cold start of every other route
+
     buffer = io.BytesIO()
     with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
         sheet = book.add_worksheet(kind)

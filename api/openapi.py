@@ -5,9 +5,6 @@ registered route, so a route can't exist without appearing in the document.
 """
 import functools
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-
 from api import schemas
 
 _ERRORS = {400: "输入有误 Bad input", 401: "未登录 No or bad token", 403: "无权限 Wrong role or scope",
@@ -49,6 +46,9 @@ def _operation(view, path: str) -> dict:
 
 @functools.cache
 def _build(app) -> dict:
+    from apispec import APISpec  # only GET /api/openapi.json needs it
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
     spec = APISpec(title="Baogong 保供 API", version="1.0.0", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
