@@ -169,3 +169,77 @@ def test_lang_toggle__switches_the_rounds_page_to_english_and_back(page, info):
     expect(page.get_by_test_id("nav-orders")).to_have_text("我的订单")
     expect(page.get_by_test_id("order-submit")).to_have_text("提交订单")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+
+@pytest.mark.browser
+def test_resident__cancels_an_open_order_and_the_stock_comes_back(page, info, api, artifacts):
+    round_id = info["round_id"]
+    stock_before = api.bundle(round_id, "蔬菜套餐")["stock_left"]
+    cancels = []
+    page.on("request", lambda r: cancels.append(r.url) if r.method == "POST" and r.url.endswith("/cancel") else None)
+
+    register(page, info["join_url"], building="1栋", room="3508", phone="13912345651")
+    choose(page, round_id, "蔬菜套餐", 1)
+    page.get_by_test_id("order-submit").click()
+    expect(page).to_have_url(re.compile(r"#/orders$"))
+    order = page.get_by_test_id("order-card")
+    expect(order).to_have_count(1)
+    expect(order.get_by_test_id("order-status")).to_have_text("已下单")
+    expect(order.get_by_test_id("pickup-code")).to_be_visible()
+    order_id = order.get_attribute("data-order-id")
+    assert api.bundle(round_id, "蔬菜套餐")["stock_left"] == stock_before - 1
+    assert len([row for row in packing_rows(api, round_id) if row["订单号 Order"] == order_id]) == 1
+
+    # Tapping "cancel" only asks, in the page; "keep" changes nothing.
+    cancel = order.get_by_test_id("order-cancel")
+    expect(cancel).to_have_text("取消订单")
+    assert cancel.bounding_box()["height"] >= 56
+    cancel.click()
+    expect(order.get_by_test_id("order-cancel-question")).to_have_text("确定取消这个订单吗？")
+    confirm, keep = order.get_by_test_id("order-cancel-confirm"), order.get_by_test_id("order-cancel-keep")
+    expect(confirm).to_have_text("确定取消")
+    expect(keep).to_have_text("不取消")
+    for button in (confirm, keep):
+        assert button.bounding_box()["height"] >= 56
+    expect(order.get_by_test_id("order-cancel")).to_have_count(0)
+    page.screenshot(path=str(artifacts / "orders-cancel-confirm-zh.png"), full_page=True)
+
+    keep.click()
+    expect(order.get_by_test_id("order-cancel-question")).to_have_count(0)
+    expect(order.get_by_test_id("order-cancel")).to_be_visible()
+    expect(order.get_by_test_id("order-status")).to_have_text("已下单")
+    expect(order.get_by_test_id("pickup-code")).to_be_visible()
+    assert cancels == []
+    assert api.bundle(round_id, "蔬菜套餐")["stock_left"] == stock_before - 1
+
+    # Cancel for real. The reply is held back to see the buttons disabled while it is in flight.
+    held = []
+    page.route("**/api/orders/*/cancel", lambda route: held.append(route))
+    order.get_by_test_id("order-cancel").click()
+    order.get_by_test_id("order-cancel-confirm").click()
+    expect(order.get_by_test_id("order-cancel-confirm")).to_be_disabled()
+    expect(order.get_by_test_id("order-cancel-keep")).to_be_disabled()
+    for _ in range(100):  # route handlers run while the test waits on the page
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/api/orders/*/cancel")
+
+    expect(order.get_by_test_id("order-status")).to_have_text("已取消")
+    expect(order.get_by_test_id("pickup-code")).to_have_count(0)
+    expect(order.get_by_test_id("order-cancel")).to_have_count(0)
+    expect(order.get_by_test_id("order-cancel-confirm")).to_have_count(0)
+    expect(page.get_by_test_id("success-message")).to_have_text("订单已取消")
+    assert len(cancels) == 1 and order_id in cancels[0]
+
+    # The bag is back on the shelf, and the supplier no longer packs it.
+    assert api.bundle(round_id, "蔬菜套餐")["stock_left"] == stock_before
+    assert [row for row in packing_rows(api, round_id) if row["订单号 Order"] == order_id] == []
+
+    # In English too.
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("success-message")).to_have_text("Order cancelled")
+    expect(order.get_by_test_id("order-status")).to_have_text("Cancelled")
+    page.screenshot(path=str(artifacts / "orders-cancelled-en.png"), full_page=True)

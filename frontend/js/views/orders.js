@@ -1,17 +1,21 @@
 // #/orders: the household's orders with status, pickup code and payment info.
 import { t, pick } from '../i18n.js';
-import { api } from '../api.js';
+import { api, errorText } from '../api.js';
 import * as session from '../session.js';
 import * as outbox from '../outbox.js';
-import { h, clear } from '../ui.js';
+import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { money, dateTime, pickupCode, timeOfDay } from '../format.js';
 
 const CACHE_KEY = 'baogong.cache.orders';
 const STATUSES = ['placed', 'payment_claimed', 'paid', 'packed', 'at_gate', 'picked_up', 'cancelled', 'expired'];
 const DEAD = ['cancelled', 'expired'];
 const UNPAID = ['placed', 'payment_claimed'];
+const CANCELLABLE = ['placed', 'payment_claimed']; // the API refuses the rest with 422 not_cancellable
 
 let cache = null; // {household_id, data, saved_at, stale}
+// Per order id, kept here so a re-render (language switch) keeps the card's state.
+const asking = new Set();     // the card shows "Cancel this order?"
+const cancelling = new Set(); // a cancel request is in flight
 
 async function load(householdId, refresh) {
   if (!refresh && cache && cache.household_id === householdId) return cache;
@@ -27,6 +31,96 @@ async function load(householdId, refresh) {
     cache = { ...saved, stale: true };
   }
   return cache;
+}
+
+/** Put the server's copy of one order into the cache (memory and localStorage). */
+function remember(order) {
+  if (!cache || !cache.data || !Array.isArray(cache.data.orders)) return;
+  cache.data.orders = cache.data.orders.map((o) => (o.order_id === order.order_id ? order : o));
+  if (cache.stale) return; // keep the saved_at of the offline copy honest: do not rewrite it
+  try { localStorage.setItem(CACHE_KEY, JSON.stringify(cache)); } catch (e) { /* ignore */ }
+}
+
+/** The card of this order on the page now (it may have been re-drawn since the tap). */
+function cardOf(orderId) {
+  for (const el of document.querySelectorAll('[data-testid="order-card"]')) {
+    if (el.getAttribute('data-order-id') === orderId) return el;
+  }
+  return null;
+}
+
+function redraw(orderId, ctx) {
+  const el = cardOf(orderId);
+  const o = cache && cache.data && Array.isArray(cache.data.orders)
+    ? cache.data.orders.find((x) => x.order_id === orderId) : null;
+  if (!el || !o) return null;
+  const next = orderCard(o, ctx);
+  const hadFocus = el.contains(document.activeElement);
+  el.replaceWith(next);
+  return hadFocus ? next : null;
+}
+
+function focusIn(card, testid) {
+  const el = card && (testid ? card.querySelector(`[data-testid="${testid}"]`) : card);
+  if (el) el.focus({ preventScroll: false });
+}
+
+async function cancelOrder(orderId, ctx) {
+  if (cancelling.has(orderId)) return;
+  cancelling.add(orderId);
+  clearMessage();
+  // Buttons disabled while the request is in flight; focus stays on the question, not on a disabled button.
+  focusIn(redraw(orderId, ctx), 'order-cancel-question');
+  let order = null;
+  let err = null;
+  try {
+    order = await api(`/api/orders/${encodeURIComponent(orderId)}/cancel`, { method: 'POST' });
+  } catch (e) {
+    err = e;
+  }
+  cancelling.delete(orderId);
+  if (order && order.order_id === orderId) {
+    asking.delete(orderId);
+    remember(order);
+    const card = redraw(orderId, ctx);
+    if (card) { card.setAttribute('tabindex', '-1'); focusIn(card); }
+    showSuccess(() => t('orders.cancelled'));
+    return;
+  }
+  if (err && err.status === 401) { asking.delete(orderId); ctx.rerender({ refresh: true }); return; }
+  showError(() => errorText(err), { scroll: false });
+  if (err && (err.status === 404 || err.status === 422)) {
+    // Refused for good (round closed, paid meanwhile, gone): show the order as it is now.
+    asking.delete(orderId);
+    ctx.rerender({ refresh: true });
+    return;
+  }
+  // No answer or the server is busy: keep the question open; tapping again is safe (a repeat is a no-op).
+  focusIn(redraw(orderId, ctx), 'order-cancel-confirm');
+}
+
+function cancelArea(o, ctx) {
+  const id = o.order_id;
+  const busy = cancelling.has(id);
+  if (!asking.has(id) && !busy) {
+    return h('div', { class: 'order-actions' },
+      h('button', {
+        type: 'button', class: 'btn btn-secondary', 'data-testid': 'order-cancel',
+        onclick: () => { asking.add(id); clearMessage(); focusIn(redraw(id, ctx), 'order-cancel-question'); },
+      }, t('orders.cancel')));
+  }
+  const askId = `o-${id}-ask`;
+  return h('div', { class: 'order-actions order-confirm', role: 'group', 'aria-labelledby': askId, 'data-testid': 'order-cancel-ask' },
+    h('p', { class: 'confirm-question', id: askId, tabindex: '-1', 'data-testid': 'order-cancel-question' }, t('orders.cancel_ask')),
+    o.status === 'payment_claimed' ? h('p', { class: 'hint' }, t('orders.cancel_paid_hint')) : null,
+    h('button', {
+      type: 'button', class: 'btn btn-danger', 'data-testid': 'order-cancel-confirm', disabled: busy,
+      onclick: () => { cancelOrder(id, ctx); },
+    }, busy ? t('orders.cancelling') : t('orders.cancel_confirm')),
+    h('button', {
+      type: 'button', class: 'btn btn-secondary', 'data-testid': 'order-cancel-keep', disabled: busy,
+      onclick: () => { asking.delete(id); focusIn(redraw(id, ctx), 'order-cancel'); },
+    }, t('orders.cancel_keep')));
 }
 
 export function statusText(status) {
@@ -90,11 +184,11 @@ export async function ordersView(root, params, ctx) {
   }
 
   if (!orders.length && !pend) section.appendChild(h('p', { class: 'empty' }, t('orders.none')));
-  orders.forEach((o) => section.appendChild(orderCard(o)));
+  orders.forEach((o) => section.appendChild(orderCard(o, ctx)));
   root.appendChild(section);
 }
 
-function orderCard(o) {
+function orderCard(o, ctx) {
   const dead = DEAD.includes(o.status);
   const titleId = `o-${o.order_id}`;
   const lines = Array.isArray(o.lines) ? o.lines : [];
@@ -103,7 +197,7 @@ function orderCard(o) {
 
   return h('article', {
     class: `order order-${o.status}${dead ? ' order-dead' : ''}`, 'data-testid': 'order-card',
-    'data-order-id': o.order_id, 'aria-labelledby': titleId,
+    'data-order-id': o.order_id, 'aria-labelledby': titleId, 'aria-busy': cancelling.has(o.order_id) ? 'true' : null,
   },
   h('div', { class: 'order-head' },
     h('h2', { id: titleId }, o.round_name || ''),
@@ -140,5 +234,7 @@ function orderCard(o) {
       h('ul', null, o.notices.map((n) => h('li', null,
         noticeText(n),
         n && n.created_at ? h('span', { class: 'hint' }, ` (${dateTime(n.created_at)})`) : null))))
-    : null);
+    : null,
+
+  CANCELLABLE.includes(o.status) && o.order_id ? cancelArea(o, ctx) : null);
 }
