@@ -152,12 +152,15 @@ class BundleItem(MapAttribute):
 
 
 class Bundle(Item, discriminator="Bundle"):
-    """套餐 bundle of a round.  PK=ROUND#<rid>  SK=ROUND#BUNDLE#<position:02d>#<bid>
+    """套餐 bundle of a round.  PK=ROUND#<rid>  SK=ROUND#BUNDLE#<bid>
 
-    Shares the SK prefix `ROUND` with its round so one Query loads both.
+    Shares the SK prefix `ROUND` with its round so one Query loads both, and is
+    keyed by id so an order fetches exactly its bundles by key. `position` is
+    the order the supplier listed them in.
     """
 
     bundle_id = UnicodeAttribute()
+    position = NumberAttribute()
     name = UnicodeAttribute()
     items = ListAttribute(of=BundleItem)
     price_fen = NumberAttribute()

@@ -1,7 +1,7 @@
 """Placing an order, and a household's view of its orders.
 
-Placing costs one Query (the round and its bundles), one GetItem (the flat)
-and exactly one TransactWriteItems, which in one go: records the idempotency
+Placing costs one BatchGetItem (the round, the flat and the ordered bundles,
+by key) and exactly one TransactWriteItems, which in one go: records the idempotency
 key, puts the order only if absent, reserves its 取货码 pickup code, takes each
 bundle's stock only if enough is left, and counts it against the household's
 limit. If any condition fails nothing is written, and the cancellation
@@ -23,7 +23,7 @@ from api import clock, idempotency, ids, rounds
 from api.auth import Principal
 from api.errors import NotFound, Refused, StorageBusy, storage_errors
 from api.models import (
-    Bundle, Household, HouseholdQuota, Order, OrderLine, PickupCodeClaim, Round, transaction_connection,
+    Bundle, Household, HouseholdQuota, Item, Order, OrderLine, PickupCodeClaim, Round, transaction_connection,
 )
 
 _ATTEMPTS = 5
@@ -55,8 +55,9 @@ def _replay(caller: str, key: str, digest: str) -> dict | None:
     return _view(Order.get(found.result_pk, found.result_sk, consistent_read=True))
 
 
-def _sold_out(bundle: Bundle) -> Refused:
-    left = int(Bundle.get(bundle.pk, bundle.sk, consistent_read=True).stock_left)
+def _sold_out(bundle: Bundle, left: int | None = None) -> Refused:
+    if left is None:
+        left = int(Bundle.get(bundle.pk, bundle.sk, consistent_read=True).stock_left)
     return Refused(f"套餐「{bundle.name}」库存不足，仅剩 {left} 份", f"Not enough stock of '{bundle.name}': {left} left",
                    code="sold_out", fields={"bundle_id": bundle.bundle_id, "stock_left": left})
 
@@ -81,15 +82,29 @@ def _check_open(rnd: Round) -> None:
         raise _round_closed()
 
 
+def _read_for_order(principal: Principal, payload: dict) -> tuple[Round, Household, dict[str, Bundle]]:
+    """The round, the caller's flat and the bundles named in the order: one strongly consistent BatchGetItem."""
+    round_pk = f"ROUND#{payload['round_id']}"
+    keys = [(round_pk, "ROUND"), (f"COMMUNITY#{principal.community_id}", f"HOUSEHOLD#{principal.flat_key}")]
+    keys += [(round_pk, f"ROUND#BUNDLE#{line['bundle_id']}") for line in payload["lines"]]
+    found = list(Item.batch_get(keys, consistent_read=True))
+    rnd = next((i for i in found if isinstance(i, Round)), None)
+    if rnd is None:
+        raise NotFound("团购轮次不存在", "No such round")
+    household = next((i for i in found if isinstance(i, Household)), None)
+    if household is None:
+        raise NotFound("住户登记不存在，请重新扫码登记", "Your household registration is gone; scan the QR code again")
+    return rnd, household, {i.bundle_id: i for i in found if isinstance(i, Bundle)}
+
+
 def place(principal: Principal, key: str, payload: dict) -> tuple[dict, bool]:
     """Place a household's order. Returns (order, created); a replay returns created=False."""
     caller = principal.subject
     digest = idempotency.payload_hash(payload)
     with storage_errors():
-        rnd, bundles = rounds.load(payload["round_id"])
+        rnd, household, by_id = _read_for_order(principal, payload)
         if principal.community_id not in rnd.community_ids:
             raise NotFound("团购轮次不存在", "No such round")
-        by_id = {b.bundle_id: b for b in bundles}
         unknown = [i for i, line in enumerate(payload["lines"]) if line["bundle_id"] not in by_id]
         try:
             if unknown:
@@ -98,8 +113,14 @@ def place(principal: Principal, key: str, payload: dict) -> tuple[dict, bool]:
                                                 for i in unknown}})
             _check_open(rnd)
             for line in payload["lines"]:
-                if line["qty"] > by_id[line["bundle_id"]].per_household_limit:
-                    raise _over_limit(by_id[line["bundle_id"]])
+                bundle = by_id[line["bundle_id"]]
+                if line["qty"] > bundle.per_household_limit:
+                    raise _over_limit(bundle)
+                # The batch read stock strongly consistently: an order that cannot fit is refused
+                # here, without a transaction (a cancelled one still costs write capacity). The
+                # transaction's condition remains the guard for orders racing each other.
+                if line["qty"] > bundle.stock_left:
+                    raise _sold_out(bundle, int(bundle.stock_left))
         except Refused:
             # A replay of an order placed before the round closed still gets its order back.
             replayed = _replay(caller, key, digest)
@@ -107,7 +128,8 @@ def place(principal: Principal, key: str, payload: dict) -> tuple[dict, bool]:
                 raise
             return replayed, False
 
-        flat = _flat_of(principal)
+        flat = {"building": household.building, "unit": household.unit, "room": household.room,
+                "phone": household.phones[0]}  # whom the supplier calls: the flat's first registered phone
         for attempt in range(_ATTEMPTS):
             try:
                 return _write(principal, key, digest, rnd, by_id, flat, payload)
@@ -196,16 +218,6 @@ def _write(principal: Principal, key: str, digest: str, rnd: Round, by_id: dict,
                 raise _Contended() from exc
             raise
     return _view(order), True
-
-
-def _flat_of(principal: Principal) -> dict:
-    """Where the bag goes and whom to call: the flat as registered, and its first phone."""
-    try:
-        household = Household.get(f"COMMUNITY#{principal.community_id}", f"HOUSEHOLD#{principal.flat_key}")
-    except Household.DoesNotExist:
-        raise NotFound("住户登记不存在，请重新扫码登记", "Your household registration is gone; scan the QR code again") from None
-    return {"building": household.building, "unit": household.unit, "room": household.room,
-            "phone": household.phones[0]}
 
 
 def _own(principal: Principal, order_id: str) -> Order:

@@ -30,7 +30,7 @@ def load(round_id: str) -> tuple[Round, list[Bundle]]:
     rnd = next((i for i in items if isinstance(i, Round)), None)
     if rnd is None:
         raise NotFound("团购轮次不存在", "No such round")
-    return rnd, [i for i in items if isinstance(i, Bundle)]
+    return rnd, sorted((i for i in items if isinstance(i, Bundle)), key=lambda b: b.position)
 
 
 def _supplier(supplier_id: str) -> Supplier:
@@ -80,7 +80,7 @@ def create(principal: Principal, data: dict) -> dict:
     for position, b in enumerate(data["bundles"], start=1):
         bundle_id = ids.new_id()
         bundles.append(Bundle(
-            f"ROUND#{round_id}", f"ROUND#BUNDLE#{position:02d}#{bundle_id}", bundle_id=bundle_id,
+            f"ROUND#{round_id}", f"ROUND#BUNDLE#{bundle_id}", bundle_id=bundle_id, position=position,
             name=b["name"], items=[BundleItem(**i) for i in b["items"]], price_fen=b["price_fen"],
             stock_total=b["stock"], stock_left=b["stock"], per_household_limit=b["per_household_limit"],
         ))

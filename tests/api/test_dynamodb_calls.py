@@ -46,8 +46,8 @@ def test_place_order__costs_exactly_one_transact_write_items_and_no_scan(client,
     assert response.status_code == 201
     assert dynamodb_calls["TransactWriteItems"] == 1
     assert dynamodb_calls["Scan"] == 0
-    # Reads: the round with its bundles (one Query) and the household's flat (one GetItem).
-    assert dynamodb_calls == Counter({"Query": 1, "GetItem": 1, "TransactWriteItems": 1})
+    # One read: the round, the flat and the ordered bundles, by key, in one BatchGetItem.
+    assert dynamodb_calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1})
 
 
 def test_place_order__three_bundles_still_one_transaction(client, demo, dynamodb_calls):
@@ -84,3 +84,19 @@ def test_no_request_path_scans(client, demo, dynamodb_calls):
     assert client.http.post(f"/api/invites/{invite.json_body['code']}/accept").status_code == 200
     assert sum(dynamodb_calls.values()) > 10
     assert dynamodb_calls["Scan"] == 0
+
+
+def test_sold_out_order__is_refused_from_the_read_without_a_transaction(client, demo, dynamodb_calls):
+    headers = _resident(client, demo)
+    rice = demo["bundle_ids"][0]
+    for bundle in models.Bundle.query(f"ROUND#{demo['round_id']}", models.Bundle.sk.startswith("ROUND#BUNDLE#")):
+        if bundle.bundle_id == rice:
+            bundle.update(actions=[models.Bundle.stock_left.set(0)])
+    dynamodb_calls.clear()
+    body = {"round_id": demo["round_id"], "lines": [{"bundle_id": rice, "qty": 1}]}
+    response = client.http.post("/api/orders", body=json.dumps(body),
+                                headers={**headers, "idempotency-key": str(uuid.uuid4())})
+    assert response.status_code == 422 and response.json_body["error"]["code"] == "sold_out"
+    assert response.json_body["error"]["fields"]["stock_left"] == 0
+    # The batch read, then the idempotency record (is this a replay?): no transaction.
+    assert dynamodb_calls == Counter({"BatchGetItem": 1, "GetItem": 1})

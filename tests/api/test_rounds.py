@@ -324,3 +324,20 @@ def test_create__without_token__is_401(client, demo):
 
     error_of(response, 401, "unauthorized")
     assert written == []
+
+
+def test_list__bundles_keep_the_order_the_supplier_gave(client, demo, monkeypatch):
+    from api import ids
+    # rounds.create draws the round id, then one id per bundle. Draw the bundle ids in
+    # descending order: the listing must follow the supplier's list, not the ids.
+    drawn = iter([ids.new_id(), "01ZZZZZZZZZZZZZZZZZZZZZZZ9", "01ZZZZZZZZZZZZZZZZZZZZZZZ5", "01ZZZZZZZZZZZZZZZZZZZZZZZ1"])
+    monkeypatch.setattr(ids, "new_id", lambda: next(drawn))
+    names = ["鸡蛋", "大米", "青菜"]
+    bundle = round_body(demo["community_id"])["bundles"][0]
+    response, _ = create(client, round_body(demo["community_id"], bundles=[{**bundle, "name": n} for n in names]),
+                         demo["tokens"]["supplier"])
+    assert response.status_code == 201, response.body
+    listed = rounds_of(client, demo["community_id"], demo["tokens"]["liaison"]).json_body["rounds"]
+    mine = next(r for r in listed if r["round_id"] == response.json_body["round_id"])
+    assert [b["name"] for b in mine["bundles"]] == names
+    assert [b["bundle_id"][-1] for b in mine["bundles"]] == ["9", "5", "1"]
