@@ -166,11 +166,17 @@ export async function ordersView(root, params, ctx) {
     clear(root);
     root.appendChild(h('p', { class: 'loading' }, t('loading')));
   }
-  const [c, pend] = await Promise.all([load(s.household_id, ctx.refresh), outbox.pending()]);
+  const [c, pend] = await Promise.all([
+    load(s.household_id, ctx.refresh).catch((error) => ({ error })),
+    outbox.pending(),
+  ]);
   if (!ctx.isCurrent()) return;
+  // No signal and no saved list: a waiting checkout is still shown, so nobody orders it again.
+  if (c.error && (c.error.status !== 0 || !pend)) throw c.error;
   clear(root);
+  if (c.error) showError(() => errorText(c.error), { scroll: false });
 
-  const orders = c.data && Array.isArray(c.data.orders) ? c.data.orders : [];
+  const orders = !c.error && c.data && Array.isArray(c.data.orders) ? c.data.orders : [];
   const section = h('section', { class: 'orders', 'aria-labelledby': 'orders-title' },
     h('h1', { id: 'orders-title', class: 'page-title' }, t('orders.title')));
   if (c.stale) section.appendChild(h('p', { class: 'msg msg-warn', 'data-testid': 'stale-notice' }, t('orders.stale', { time: timeOfDay(c.saved_at) })));
@@ -183,7 +189,7 @@ export async function ordersView(root, params, ctx) {
       h('a', { class: 'btn btn-secondary', href: '#/rounds' }, t('cart.retry'))));
   }
 
-  if (!orders.length && !pend) section.appendChild(h('p', { class: 'empty' }, t('orders.none')));
+  if (!orders.length && !pend && !c.error) section.appendChild(h('p', { class: 'empty' }, t('orders.none')));
   orders.forEach((o) => section.appendChild(orderCard(o, ctx)));
   root.appendChild(section);
 }
