@@ -65,6 +65,13 @@ def get(community_id: str) -> Community:
             raise NotFound("小区不存在", "No such community") from None
 
 
+def get_many(community_ids: list[str]) -> dict[str, Community]:
+    """Communities by id, in one BatchGetItem (a round may span 200); absent ids are left out."""
+    with storage_errors():
+        found = Community.batch_get([(f"COMMUNITY#{c}", "COMMUNITY") for c in set(community_ids)])
+        return {c.community_id: c for c in found}
+
+
 def public_info(join_key: str) -> dict:
     community = by_join_key(join_key)
     sub_district = SubDistrict.get(f"SUBDISTRICT#{community.sub_district_id}", "SUBDISTRICT")

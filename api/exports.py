@@ -69,7 +69,8 @@ def export(principal: Principal, round_id: str, kind: str, fmt: str) -> tuple[st
             raise Forbidden("只有本轮供应商或小区联络人可以导出", "Only this round's supplier or a liaison may export",
                             code="wrong_scope")
         orders = _orders(round_id, community_id)
-        names = {c: communities.get(c).name for c in {o.community_id for o in orders}}
+        names = {c: community.name for c, community in
+                 communities.get_many([o.community_id for o in orders]).items()}
     header, rows = _rows(kind, orders, names)
     filename = f"{rnd.round_id}-{kind}.{fmt}"
     if fmt == "csv":

@@ -55,18 +55,19 @@ def create(principal: Principal, data: dict) -> dict:
     community_ids = list(dict.fromkeys(data["community_ids"]))
     with storage_errors():
         supplier = _supplier(supplier_id)
-        for position, community_id in enumerate(community_ids):
-            try:
-                community = communities.get(community_id)
-            except NotFound:
-                raise BadInput("小区不存在", "No such community",
-                               fields={"community_ids": {position: ["小区不存在 / No such community"]}}) from None
+    found = communities.get_many(community_ids)
+    missing = {position: ["小区不存在 / No such community"]
+               for position, community_id in enumerate(data["community_ids"]) if community_id not in found}
+    if missing:
+        raise BadInput("小区不存在", "No such community", fields={"community_ids": missing})
+    for community in found.values():
+        if principal.role != "supplier":  # a supplier's reach is its sub-district, checked next
             communities.ensure_visible(principal, community)
-            if community.sub_district_id != supplier.sub_district_id:
-                # The sub-district vets its suppliers (保供单位); one from elsewhere must be added there first.
-                raise Forbidden("该供应商不在此小区所属街道的保供名单中",
-                                "This supplier is not registered with the community's sub-district",
-                                code="supplier_outside_sub_district")
+        if community.sub_district_id != supplier.sub_district_id:
+            # The sub-district vets its suppliers (保供单位); one from elsewhere must be added there first.
+            raise Forbidden("该供应商不在此小区所属街道的保供名单中",
+                            "This supplier is not registered with the community's sub-district",
+                            code="supplier_outside_sub_district")
 
     round_id = ids.new_id()
     rnd = Round(

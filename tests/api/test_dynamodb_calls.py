@@ -100,3 +100,20 @@ def test_sold_out_order__is_refused_from_the_read_without_a_transaction(client, 
     assert response.json_body["error"]["fields"]["stock_left"] == 0
     # The batch read, then the idempotency record (is this a replay?): no transaction.
     assert dynamodb_calls == Counter({"BatchGetItem": 1, "GetItem": 1})
+
+
+def test_create_round_for_many_communities__reads_them_in_one_batch(client, demo, dynamodb_calls):
+    from api import communities
+    extra = [communities.create(demo["sub_district_id"], f"小区{i}", [{"name": "1栋"}], []).community_id
+             for i in range(30)]
+    body = {"name": "联合团购", "community_ids": [demo["community_id"], *extra],
+            "opens_at": "2026-01-01T08:00:00+08:00", "closes_at": "2099-01-01T08:00:00+08:00",
+            "payment_deadline": "2099-01-02T08:00:00+08:00", "payment_qr": "wxp://x",
+            "bundles": [{"name": "米", "items": [{"name": "米", "qty": "5", "unit": "kg"}], "price_fen": 100,
+                         "stock": 10, "per_household_limit": 1}]}
+    dynamodb_calls.clear()
+    r = client.http.post("/api/rounds", body=json.dumps(body), headers={
+        "authorization": f"Bearer {demo['tokens']['supplier']}", "content-type": "application/json"})
+    assert r.status_code == 201, r.json_body
+    # The supplier, the 31 communities in one batch, then the writes (listings first, round last).
+    assert dynamodb_calls == Counter({"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 2})

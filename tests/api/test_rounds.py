@@ -226,7 +226,7 @@ def test_create__supplier_of_another_sub_district__is_403(client, demo):
 
     response, written = create(client, round_body(demo["community_id"]), outsider["token"])
 
-    error_of(response, 403, "wrong_scope")  # the community is outside the supplier's sub-district
+    error_of(response, 403, "supplier_outside_sub_district")
     assert written == []
 
 
