@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from api import auth, clock, communities, ids, rounds
 from api.auth import Principal
-from api.models import StaffMember, SubDistrict, Supplier
+from api.models import StaffMember, SubDistrict
+from api.suppliers import create as create_supplier  # noqa: F401 (part of the bootstrap kit)
 
 
 def create_sub_district(name: str) -> SubDistrict:
@@ -29,14 +30,6 @@ def first_admin(sub_district_name: str) -> dict:
     sub_district = create_sub_district(sub_district_name)
     return {"sub_district_id": sub_district.sub_district_id,
             "token": create_staff("admin", sub_district.sub_district_id)}
-
-
-def create_supplier(sub_district_id: str, name: str, phone: str = "") -> Supplier:
-    supplier_id = ids.new_id()
-    supplier = Supplier(f"SUPPLIER#{supplier_id}", "SUPPLIER", supplier_id=supplier_id,
-                        sub_district_id=sub_district_id, name=name, phone=phone)
-    supplier.save(condition=Supplier.pk.does_not_exist())
-    return supplier
 
 
 # Low-rise 1栋 and 2栋 have no units; the towers do, so there a room number needs its unit.

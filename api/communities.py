@@ -7,10 +7,10 @@ import re
 
 from pynamodb.exceptions import PutError
 
-from api import auth, clock, ids
+from api import auth, clock, ids, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Forbidden, NotFound, Refused, storage_errors
-from api.models import Building, Community, Household, PickupPoint, SubDistrict, Supplier
+from api.models import Building, Community, Household, PickupPoint, SubDistrict
 
 _LEADING_DIGITS = re.compile(r"^([0-9]*)(.*)$")
 MAX_PHONES_PER_FLAT = 10
@@ -127,17 +127,18 @@ def ensure_visible(principal: Principal, community: Community) -> None:
     allowed = (
         (principal.role in ("liaison", "volunteer") and principal.scope_id == community.community_id)
         or (principal.role == "admin" and principal.scope_id == community.sub_district_id)
-        or (principal.role == "supplier" and _supplier_sub_district(principal.scope_id) == community.sub_district_id)
+        or (principal.role == "supplier" and _supplier_serves(principal.scope_id, community))
     )
     if not allowed:
         raise Forbidden("该小区不在您的管辖范围内", "This community is outside your scope", code="wrong_scope")
 
 
-def _supplier_sub_district(supplier_id: str) -> str | None:
+def _supplier_serves(supplier_id: str, community: Community) -> bool:
+    """A supplier reaches the communities of the sub-district that registered it."""
     try:
-        return Supplier.get(f"SUPPLIER#{supplier_id}", "SUPPLIER").sub_district_id
-    except Supplier.DoesNotExist:
-        return None
+        return suppliers.get(supplier_id).sub_district_id == community.sub_district_id
+    except NotFound:
+        return False
 
 
 def create(sub_district_id: str, name: str, buildings: list[dict], pickup_points: list[dict]) -> Community:

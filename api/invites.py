@@ -10,10 +10,10 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import auth, clock, communities, config, ids
+from api import auth, clock, communities, config, ids, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Conflict, Forbidden, NotFound, Refused, storage_errors
-from api.models import Invite, StaffMember, SubDistrict, Supplier, transaction_connection
+from api.models import Invite, StaffMember, SubDistrict, transaction_connection
 
 VALID_FOR = timedelta(days=3)
 
@@ -33,8 +33,8 @@ def _sub_district_of(role: str, scope_id: str) -> str:
             raise missing from None
     if role == "supplier":
         try:
-            return Supplier.get(f"SUPPLIER#{scope_id}", "SUPPLIER").sub_district_id
-        except Supplier.DoesNotExist:
+            return suppliers.get(scope_id).sub_district_id
+        except NotFound:
             raise missing from None
     try:
         return SubDistrict.get(f"SUBDISTRICT#{scope_id}", "SUBDISTRICT").sub_district_id

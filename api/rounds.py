@@ -8,10 +8,10 @@ from datetime import datetime
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, ids
+from api import clock, communities, ids, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Forbidden, NotFound, storage_errors
-from api.models import Bundle, BundleItem, Item, Round, RoundListing, Supplier, transaction_connection
+from api.models import Bundle, BundleItem, Item, Round, RoundListing, transaction_connection
 
 RECENT_ROUNDS = 10
 _TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
@@ -33,14 +33,6 @@ def load(round_id: str) -> tuple[Round, list[Bundle]]:
     return rnd, sorted((i for i in items if isinstance(i, Bundle)), key=lambda b: b.position)
 
 
-def _supplier(supplier_id: str) -> Supplier:
-    try:
-        return Supplier.get(f"SUPPLIER#{supplier_id}", "SUPPLIER")
-    except Supplier.DoesNotExist:
-        raise BadInput("供应商不存在", "No such supplier",
-                       fields={"supplier_id": ["供应商不存在 / No such supplier"]}) from None
-
-
 def create(principal: Principal, data: dict) -> dict:
     """Create a round. Suppliers offer their own; a liaison or admin names the supplier."""
     if principal.role == "supplier":
@@ -53,8 +45,11 @@ def create(principal: Principal, data: dict) -> dict:
     else:
         supplier_id = data["supplier_id"]
     community_ids = list(dict.fromkeys(data["community_ids"]))
-    with storage_errors():
-        supplier = _supplier(supplier_id)
+    try:
+        supplier = suppliers.get(supplier_id)
+    except NotFound:
+        raise BadInput("供应商不存在", "No such supplier",
+                       fields={"supplier_id": ["供应商不存在 / No such supplier"]}) from None
     found = communities.get_many(community_ids)
     missing = {position: ["小区不存在 / No such community"]
                for position, community_id in enumerate(data["community_ids"]) if community_id not in found}
