@@ -1,6 +1,6 @@
 // Service worker: caches the app shell only. API responses are never cached.
 // Bump VERSION whenever any shell file changes; old caches are deleted on activate.
-const VERSION = 'v5';
+const VERSION = 'v6';
 const CACHE = `baogong-shell-${VERSION}`;
 const CACHE_PREFIX = 'baogong-shell-';
 
@@ -9,6 +9,7 @@ const SHELL = [
   './index.html',
   './manifest.webmanifest',
   './css/app.css',
+  './css/staff.css',
   './js/app.js',
   './js/i18n.js',
   './js/session.js',
@@ -22,6 +23,13 @@ const SHELL = [
   './js/views/rounds.js',
   './js/views/orders.js',
   './js/views/staff.js',
+  './js/strings/household.js',
+  './js/strings/roster.js',
+  './js/views/household.js',
+  './js/views/roster.js',
+  './js/views/special.js',
+  './js/views/assist.js',
+  './js/views/community.js',
   './icons/icon-192.png',
   './icons/icon-512.png',
 ];

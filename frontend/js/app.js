@@ -11,15 +11,27 @@ import { roundsView } from './views/rounds.js';
 import { ordersView } from './views/orders.js';
 import { signinView, inviteView, staffView, roleText } from './views/staff.js';
 import * as staff from './staff.js';
+import { householdView } from './views/household.js';
+import { rosterView, staffHouseholdView } from './views/roster.js';
+import { specialView } from './views/special.js';
+import { assistView } from './views/assist.js';
+import { communityView } from './views/community.js';
 
 const ROUTES = [
   { re: /^#\/join\/([^/?#]+)$/, view: joinView, name: 'join', title: 'join.title', needsSession: false },
   { re: /^#\/rounds\/?$/, view: roundsView, name: 'rounds', title: 'rounds.title', needsSession: true },
   { re: /^#\/orders\/?$/, view: ordersView, name: 'orders', title: 'orders.title', needsSession: true },
+  { re: /^#\/household\/?$/, view: householdView, name: 'household', title: 'household.title', needsSession: true },
   // Staff: kept apart from the resident session (see staff.js).
   { re: /^#\/signin\/([^/?#]+)$/, view: signinView, name: 'signin', title: 'staff.title', needsSession: false },
   { re: /^#\/invite\/([^/?#]+)$/, view: inviteView, name: 'invite', title: 'invite.title', needsSession: false },
   { re: /^#\/staff\/?$/, view: staffView, name: 'staff', title: 'staff.title', needsSession: false, needsStaff: true },
+  // The liaison's console (liaison and information officer of one community).
+  { re: /^#\/staff\/roster\/?$/, view: rosterView, name: 'roster', title: 'roster.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/households\/([A-Za-z0-9.-]+)\/order$/, view: assistView, name: 'assist', title: 'assist.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/households\/([A-Za-z0-9.-]+)$/, view: staffHouseholdView, name: 'staff-household', title: 'roster.household_title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/special\/?$/, view: specialView, name: 'special', title: 'special.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/community\/?$/, view: communityView, name: 'community', title: 'community.title', needsSession: false, needsStaff: true },
 ];
 
 let navId = 0;

@@ -291,6 +291,14 @@ const STRINGS = {
   },
 };
 
+/**
+ * Add a feature's strings: extend({'zh-CN': {...}, en: {...}}). Each feature
+ * keeps its strings in frontend/js/strings/<feature>.js, which calls this on import.
+ */
+export function extend(more) {
+  for (const l of LANGS) Object.assign(STRINGS[l], (more && more[l]) || {});
+}
+
 function load() {
   try {
     const v = localStorage.getItem(STORAGE_KEY);

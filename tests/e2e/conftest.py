@@ -30,15 +30,17 @@ def playwright():
 def new_context(playwright, tmp_path_factory):
     """Factory: a fresh persistent Chromium context (own profile dir), closed after the test.
 
+    `new_context(360)` gives the 360 px phone the staff screens are designed for.
+
     Uncaught script errors on any of its pages fail the test.
     """
     contexts, page_errors = [], []
 
-    def make():
+    def make(width: int = 390, height: int = 844):
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 390, "height": 844}, locale="zh-CN", timezone_id="Asia/Shanghai",
+            viewport={"width": width, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai",
         )
         context.set_default_timeout(15_000)
         context.on("weberror", lambda e: page_errors.append(str(e.error)))
