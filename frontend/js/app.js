@@ -12,6 +12,7 @@ import { ordersView } from './views/orders.js';
 import { signinView, inviteView, staffView, roleText } from './views/staff.js';
 import * as staff from './staff.js';
 import { householdView } from './views/household.js';
+import './strings/household.js';
 import { rosterView, staffHouseholdView } from './views/roster.js';
 import { specialView } from './views/special.js';
 import { assistView } from './views/assist.js';
@@ -71,8 +72,20 @@ function renderHeader() {
     const name = currentRoute && currentRoute.name;
     header.appendChild(h('nav', { class: 'nav', 'aria-label': t('nav.label') },
       h('a', { href: '#/rounds', 'data-testid': 'nav-order', 'aria-current': name === 'rounds' ? 'page' : null }, t('nav.order')),
-      h('a', { href: '#/orders', 'data-testid': 'nav-orders', 'aria-current': name === 'orders' ? 'page' : null }, t('nav.orders'))));
+      h('a', { href: '#/orders', 'data-testid': 'nav-orders', 'aria-current': name === 'orders' ? 'page' : null }, t('nav.orders')),
+      householdLink(s, name === 'household')));
   }
+}
+
+/** 「家人」, with the number of requests to join waiting for this member's approval. */
+function householdLink(s, here) {
+  const n = !session.isPending(s) ? Number(s.pending_requests) || 0 : 0;
+  return h('a', {
+    href: '#/household', 'data-testid': 'nav-household', 'aria-current': here ? 'page' : null,
+    'aria-label': n ? `${t('nav.household')}: ${t('nav.household_requests', { n })}` : null,
+  },
+  t('nav.household'),
+  n ? h('span', { class: 'nav-badge', 'data-testid': 'nav-household-badge', 'aria-hidden': 'true' }, String(n)) : null);
 }
 
 function safeDecode(s) {
@@ -96,7 +109,7 @@ async function render({ refresh = true } = {}) {
   let route = match(hash);
 
   if (!route || (route.needsSession && !s) || (route.needsStaff && !staff.get())) {
-    if (s) { go('#/rounds', { replace: true }); return; }
+    if (s) { go(session.isPending(s) ? '#/household' : '#/rounds', { replace: true }); return; }
     currentRoute = { name: 'start' };
     document.title = t('app.title');
     renderHeader();
@@ -121,7 +134,8 @@ async function render({ refresh = true } = {}) {
     if (err && err.status === 401) {
       session.clear();
       localStorage.removeItem('baogong.cart');
-      showError(() => t('err.session'));
+      // A member removed this phone (or it left on another screen): say so, not "registration expired".
+      showError(() => (err.code === 'membership_ended' ? t('household.ended') : t('err.session')));
       go('#/', { replace: true });
       return;
     }
@@ -150,6 +164,8 @@ window.addEventListener('hashchange', () => {
   window.scrollTo(0, 0);
 });
 window.addEventListener('baogong:rerender', () => render());
+// The session changed under the page (membership approved, requests to join): the header follows.
+window.addEventListener('baogong:session', () => { if (currentRoute) renderHeader(); });
 
 onLangChange(() => {
   repaintMessage();

@@ -2,7 +2,8 @@
 import { t } from '../i18n.js';
 import { api, errorText } from '../api.js';
 import * as session from '../session.js';
-import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
+import { h, clear, showError, showSuccess, showInfo, clearMessage } from '../ui.js';
+import '../strings/household.js';
 import { digits, halfWidth, flat as flatLabel } from '../format.js';
 import { go } from '../nav.js';
 
@@ -161,20 +162,32 @@ function draw(root, key, c) {
     submit.textContent = t('join.submitting');
     try {
       const res = await api(`/api/join/${encodeURIComponent(key)}/households`, { method: 'POST', body, auth: false });
+      const pending = res.membership === 'pending';
+      // A fresh registration: forget the cart and the saved orders of whatever this phone was before.
+      session.forgetMemberData();
       session.save({
         token: res.token,
         household_id: res.household_id,
+        member_id: res.member_id || null,
+        membership: pending ? 'pending' : 'member',
+        pending_requests: 0,
         community_id: res.community_id || c.community_id,
         community_name: c.name,
         flat: res.flat || { building: body.building, unit: body.unit || '', room: body.room },
         phone_masked: res.phone_masked || '',
         join_key: key,
+        info_officer_name: (c.info_officer && c.info_officer.name) || null,
       });
-      // A fresh registration: forget any cart of a previous household.
       localStorage.removeItem('baogong.cart');
       draft = { building: '', unit: '', room: '', phone: '', name: '' };
-      showSuccess(() => t('join.done'));
-      go('#/rounds');
+      if (pending) {
+        // Someone already registered this flat: this phone waits until a member approves it.
+        showInfo(() => t('join.pending_done'));
+        go('#/household');
+      } else {
+        showSuccess(() => t('join.done'));
+        go('#/rounds');
+      }
     } catch (err) {
       submit.disabled = false;
       submit.textContent = t('join.submit');
@@ -195,8 +208,19 @@ function draw(root, key, c) {
     else window.scrollTo(0, 0);
   }
 
-  const pickup = Array.isArray(c.pickup_points) && c.pickup_points.length
-    ? h('section', { class: 'card pickup-points' },
+  // The community's one distribution point (发放点) and its information officer (信息员), when set;
+  // without a distribution point, the pickup points as before.
+  const dp = c.distribution_point && c.distribution_point.name ? c.distribution_point : null;
+  const officer = c.info_officer && c.info_officer.name ? c.info_officer.name : null;
+  const facts = dp || officer
+    ? h('section', { class: 'card community-facts', 'data-testid': 'community-facts' },
+      dp ? h('p', { class: 'fact', 'data-testid': 'distribution-point' },
+        t('join.distribution_point', { name: dp.name }),
+        dp.note ? h('span', { class: 'hint fact-note', 'data-testid': 'distribution-point-note' }, dp.note) : null) : null,
+      officer ? h('p', { class: 'fact', 'data-testid': 'info-officer' }, t('join.info_officer', { name: officer })) : null)
+    : null;
+  const pickup = !dp && Array.isArray(c.pickup_points) && c.pickup_points.length
+    ? h('section', { class: 'card pickup-points', 'data-testid': 'pickup-points' },
       h('h2', null, t('join.pickup_points')),
       h('ul', null, c.pickup_points.map((p) => h('li', null, p.name, p.note ? h('span', { class: 'hint' }, ` — ${p.note}`) : null))))
     : null;
@@ -204,6 +228,7 @@ function draw(root, key, c) {
   root.appendChild(h('section', { class: 'join', 'aria-labelledby': 'join-title' },
     h('p', { class: 'community-name', 'data-testid': 'community-name' }, c.name),
     c.sub_district && c.sub_district.name ? h('p', { class: 'hint' }, c.sub_district.name) : null,
+    facts,
     h('h1', { id: 'join-title' }, t('join.title')),
     h('p', { class: 'hint' }, t('join.subtitle')),
     s ? h('p', { class: 'msg msg-info' }, t('join.already', { flat: flatLabel(s.flat) || s.community_name || '' })) : null,

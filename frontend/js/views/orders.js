@@ -2,9 +2,11 @@
 import { t, pick } from '../i18n.js';
 import { api, errorText } from '../api.js';
 import * as session from '../session.js';
+import '../strings/household.js';
 import * as outbox from '../outbox.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
-import { money, dateTime, pickupCode, timeOfDay } from '../format.js';
+import { money, dateTime, pickupCode, timeOfDay, flat as flatLabel } from '../format.js';
+import { refreshMembership, isNotAMember, waitingText, requestsBanner } from './household.js';
 
 const CACHE_KEY = 'baogong.cache.orders';
 const STATUSES = ['placed', 'payment_claimed', 'paid', 'packed', 'at_gate', 'picked_up', 'cancelled', 'expired'];
@@ -160,25 +162,56 @@ function noticeText(n) {
   return pick(n.message || n.text || n.body || n.title, n.message_en || n.text_en || n.title_en);
 }
 
+/** The saved orders belong to one phone of one flat: a later phone of the flat does not inherit them. */
+function cacheKey(s) {
+  return `${s.household_id}|${s.member_id || ''}`;
+}
+
+/** A phone waiting for approval sees why there is nothing here, not the flat's orders. */
+function drawWaiting(root) {
+  const s = session.get() || {};
+  clear(root);
+  root.appendChild(h('section', { class: 'orders', 'aria-labelledby': 'orders-title' },
+    h('h1', { id: 'orders-title', class: 'page-title' }, t('orders.title')),
+    h('div', { class: 'card waiting-card', 'data-testid': 'orders-waiting' },
+      h('h2', null, t('household.waiting_title')),
+      h('p', { 'data-testid': 'waiting-text' }, waitingText(flatLabel(s.flat))),
+      h('a', { class: 'btn btn-primary', href: '#/household', 'data-testid': 'waiting-banner-link' }, t('household.waiting_link')))));
+}
+
 export async function ordersView(root, params, ctx) {
-  const s = session.get();
+  let s = session.get();
   if (!cache || ctx.refresh) {
     clear(root);
     root.appendChild(h('p', { class: 'loading' }, t('loading')));
   }
-  const [c, pend] = await Promise.all([
-    load(s.household_id, ctx.refresh).catch((error) => ({ error })),
+  let member = null;
+  if (session.isPending(s)) {
+    // Waiting for approval: ask about that first, and only then (approved) for the orders.
+    member = ctx.refresh ? await refreshMembership() : null;
+    if (!ctx.isCurrent()) return;
+    s = session.get();
+    if (session.isPending(s)) { drawWaiting(root); return; }
+  }
+  const [c, pend, fresh] = await Promise.all([
+    load(cacheKey(s), ctx.refresh).catch((error) => ({ error })),
     outbox.pending(),
+    ctx.refresh && !member ? refreshMembership() : member,
   ]);
   if (!ctx.isCurrent()) return;
+  if (c.error && isNotAMember(c.error)) { drawWaiting(root); return; }
+  if (session.isPending()) { drawWaiting(root); return; }
   // No signal and no saved list: a waiting checkout is still shown, so nobody orders it again.
   if (c.error && (c.error.status !== 0 || !pend)) throw c.error;
   clear(root);
+  if (fresh && fresh.becameMember) showSuccess(() => t('household.approved_me'), { scroll: false });
   if (c.error) showError(() => errorText(c.error), { scroll: false });
 
   const orders = !c.error && c.data && Array.isArray(c.data.orders) ? c.data.orders : [];
   const section = h('section', { class: 'orders', 'aria-labelledby': 'orders-title' },
     h('h1', { id: 'orders-title', class: 'page-title' }, t('orders.title')));
+  const requests = requestsBanner();
+  if (requests) section.appendChild(requests);
   if (c.stale) section.appendChild(h('p', { class: 'msg msg-warn', 'data-testid': 'stale-notice' }, t('orders.stale', { time: timeOfDay(c.saved_at) })));
 
   if (pend) {
@@ -208,6 +241,8 @@ function orderCard(o, ctx) {
   h('div', { class: 'order-head' },
     h('h2', { id: titleId }, o.round_name || ''),
     h('span', { class: `badge status-${o.status}`, 'data-testid': 'order-status', 'data-status': o.status }, statusText(o.status))),
+
+  o.assisted_by ? h('p', { class: 'assisted', 'data-testid': 'order-assisted' }, t('orders.assisted')) : null,
 
   o.pickup_code && !dead
     ? h('div', { class: 'pickup' },

@@ -6,6 +6,7 @@ import * as outbox from '../outbox.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { money, dateTime, item, timeOfDay } from '../format.js';
 import { go } from '../nav.js';
+import { refreshMembership, isNotAMember, waitingBanner, requestsBanner } from './household.js';
 
 const CART_KEY = 'baogong.cart';
 const CACHE_KEY = 'baogong.cache.rounds';
@@ -57,8 +58,12 @@ export async function roundsView(root, params, ctx) {
     clear(root);
     root.appendChild(h('p', { class: 'loading' }, t('loading')));
   }
-  const [data, pend] = await Promise.all([load(s.community_id, ctx.refresh), outbox.pending()]);
+  // One cheap call keeps the membership fresh: an approval shows up without registering again.
+  const [data, pend, member] = await Promise.all([
+    load(s.community_id, ctx.refresh), outbox.pending(), ctx.refresh ? refreshMembership() : null,
+  ]);
   if (!ctx.isCurrent()) return;
+  if (member && member.becameMember) showSuccess(() => t('household.approved_me'));
   draw(root, data, pend, ctx);
 }
 
@@ -88,11 +93,15 @@ function draw(root, c, pend, ctx) {
   if (!Object.keys(cart.qty).length) cart.round_id = null;
   saveCart(cart);
 
-  const locked = !!pend; // an unconfirmed checkout: do not let the cart drift from it
+  // A phone waiting for its flat's approval may look, not order: no steppers, no checkout, no outbox.
+  const waiting = session.isPending();
+  const locked = !!pend && !waiting; // an unconfirmed checkout: do not let the cart drift from it
   const refs = new Map(); // bundle_id -> {minus, plus, value}
 
   const section = h('section', { class: 'rounds', 'aria-labelledby': 'rounds-title' },
     h('h1', { id: 'rounds-title', class: 'page-title' }, t('rounds.title')));
+  if (waiting) section.appendChild(waitingBanner());
+  else if (requestsBanner()) section.appendChild(requestsBanner());
   if (c.stale) section.appendChild(h('p', { class: 'msg msg-warn', 'data-testid': 'stale-notice' }, t('rounds.stale', { time: timeOfDay(c.saved_at) })));
   if (adjusted) section.appendChild(h('p', { class: 'msg msg-warn', 'data-testid': 'adjusted-notice' }, t('rounds.adjusted')));
   if (locked) section.appendChild(h('p', { class: 'msg msg-warn', 'data-testid': 'pending-notice' }, t('cart.pending')));
@@ -139,8 +148,8 @@ function draw(root, c, pend, ctx) {
     for (const l of lines) { fen += priceOf(l.bundle_id) * l.qty; n += l.qty; }
     total.textContent = money(fen);
     count.textContent = n ? ` · ${t('cart.count', { n })}` : '';
-    submit.textContent = locked ? t('cart.retry') : t('cart.submit');
-    submit.disabled = !locked && n === 0;
+    submit.textContent = waiting ? t('household.waiting_submit') : (locked ? t('cart.retry') : t('cart.submit'));
+    submit.disabled = waiting || (!locked && n === 0);
     submit.setAttribute('aria-disabled', submit.disabled ? 'true' : 'false');
   }
 
@@ -150,13 +159,13 @@ function draw(root, c, pend, ctx) {
     const q = locked ? ((pend.body.lines.find((l) => l.bundle_id === b.bundle_id) || {}).qty || 0) : (cart.qty[b.bundle_id] || 0);
     const m = maxQty(b);
     ref.value.textContent = String(q);
-    ref.minus.disabled = locked || q <= 0;
-    ref.plus.disabled = locked || q >= m;
+    ref.minus.disabled = waiting || locked || q <= 0;
+    ref.plus.disabled = waiting || locked || q >= m;
     ref.card.classList.toggle('chosen', q > 0);
   }
 
   function change(r, b, delta) {
-    if (locked) return;
+    if (locked || waiting) return;
     const others = cart.round_id && cart.round_id !== r.round_id && cartCount(cart) > 0;
     if (others) {
       const other = rounds.find((x) => x.round_id === cart.round_id);
@@ -231,6 +240,7 @@ function draw(root, c, pend, ctx) {
   }
 
   async function onSubmit() {
+    if (waiting || session.isPending()) return; // never into the outbox: the API would refuse it (404 not_a_member)
     let body;
     let roundName = '';
     if (locked) {
@@ -264,6 +274,7 @@ function draw(root, c, pend, ctx) {
     // Refused: show why, and reload so stock and round status are fresh.
     const err = res.error;
     if (err && err.status === 401) throw err;
+    if (isNotAMember(err)) { ctx.rerender({ refresh: true }); return; } // shows the waiting banner
     showError(() => errorText(err), { scroll: false });
     ctx.rerender({ refresh: true });
   }
