@@ -2,12 +2,12 @@
 from chalice import Chalice, Response
 
 from api.errors import DomainError
-from api.routes import exports, health, invites, join, orders, rounds
+from api.routes import communities, exports, health, households, invites, join, orders, roster, rounds
 
 app = Chalice(app_name="baogong")
 app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
-for blueprint in (health, join, rounds, orders, invites, exports):
+for blueprint in (health, join, households, rounds, orders, invites, exports, communities, roster):
     app.register_blueprint(blueprint.bp, url_prefix="/api")
 
 

@@ -1,15 +1,20 @@
 """Who is calling: signed tokens (HMAC-SHA256 JWTs) carrying a role and a scope.
 
-| role      | scope        | scope_id         |
-|-----------|--------------|------------------|
-| resident  | household    | household id     |
-| volunteer | community    | community id     |
-| liaison   | community    | community id     |
-| supplier  | supplier     | supplier id      |
-| admin     | sub_district | sub-district id  |
+| role         | scope        | scope_id         | subject         |
+|--------------|--------------|------------------|-----------------|
+| resident     | household    | household id     | member id       |
+| volunteer    | community    | community id     | staff id        |
+| liaison      | community    | community id     | staff id        |
+| info_officer | community    | community id     | staff id        |
+| supplier     | supplier     | supplier id      | staff id        |
+| admin        | sub_district | sub-district id  | staff id        |
 
-A resident's token also carries their community and flat, so a request needs
-no read to know where the household lives. The signing secret lives in SSM
+A resident's token names one member (one phone of the flat) and also carries
+their community and flat, so a request knows where to read the household
+without a lookup. A token only says who the caller was when it was issued:
+whether that phone is still a member is checked against the household record
+(api/households.py), and whether an information officer is still the active
+one against the community (api/roster.py). The signing secret lives in SSM
 Parameter Store (SecureString); locally `make dev` generates one.
 """
 import functools
@@ -25,6 +30,7 @@ SCOPE_OF_ROLE = {
     "resident": "household",
     "volunteer": "community",
     "liaison": "community",
+    "info_officer": "community",
     "supplier": "supplier",
     "admin": "sub_district",
 }
@@ -46,6 +52,11 @@ class Principal:
     @property
     def scope(self) -> str:
         return SCOPE_OF_ROLE[self.role]
+
+    @property
+    def household_id(self) -> str:
+        """A resident's household (their token's scope)."""
+        return self.scope_id
 
 
 @functools.cache

@@ -4,9 +4,11 @@ Everyone else joins through invites; somebody has to be first.
 """
 from datetime import timedelta
 
+from pynamodb.transactions import TransactWrite
+
 from api import auth, clock, communities, ids, rounds
 from api.auth import Principal
-from api.models import StaffMember, SubDistrict
+from api.models import Community, InfoOfficer, StaffMember, SubDistrict, transaction_connection
 from api.suppliers import create as create_supplier  # noqa: F401 (part of the bootstrap kit)
 
 
@@ -24,6 +26,19 @@ def create_staff(role: str, scope_id: str) -> str:
     StaffMember(f"STAFF#{staff_id}", "STAFF", staff_id=staff_id, role=role, scope_id=scope_id,
                 created_at=clock.now()).save()
     return auth.issue(Principal(role=role, scope_id=scope_id, subject=staff_id))
+
+
+def assign_info_officer(community_id: str, name: str) -> str:
+    """The community's information officer (信息员), without an invite; returns its token."""
+    staff_id = ids.new_id()
+    now = clock.now()
+    with TransactWrite(connection=transaction_connection()) as transaction:
+        transaction.save(StaffMember(f"STAFF#{staff_id}", "STAFF", staff_id=staff_id, role="info_officer",
+                                     scope_id=community_id, name=name, created_at=now))
+        transaction.update(Community(f"COMMUNITY#{community_id}", "COMMUNITY"),
+                           actions=[Community.info_officer.set(InfoOfficer(staff_id=staff_id, name=name, since=now))],
+                           condition=Community.info_officer.does_not_exist())
+    return auth.issue(Principal(role="info_officer", scope_id=community_id, subject=staff_id))
 
 
 def first_admin(sub_district_name: str) -> dict:
@@ -57,13 +72,14 @@ def demo(bundles: list[dict] | None = None) -> dict:
     sub_district = create_sub_district("樊城区示范街道")
     community = communities.create(
         sub_district.sub_district_id, "幸福家园小区", DEMO_BUILDINGS,
-        [{"name": "北门配送点", "note": "北门岗亭旁，保持 2 米间距 / By the north gate lodge; keep 2 m apart"}])
+        {"name": "北门配送点", "note": "北门岗亭旁，保持 2 米间距 / By the north gate lodge; keep 2 m apart"})
     supplier = create_supplier(sub_district.sub_district_id, "邻家便利超市", "13800000000")
     tokens = {
         "admin": create_staff("admin", sub_district.sub_district_id),
         "liaison": create_staff("liaison", community.community_id),
         "volunteer": create_staff("volunteer", community.community_id),
         "supplier": create_staff("supplier", supplier.supplier_id),
+        "info_officer": assign_info_officer(community.community_id, "王阿姨"),
     }
     now = clock.now()
     created = rounds.create(auth.from_headers({"authorization": f"Bearer {tokens['supplier']}"}), {

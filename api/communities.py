@@ -1,24 +1,21 @@
-"""小区 communities, their join keys, and the 户 households that register through them.
+"""小区 communities: their join keys, buildings, the one distribution point
+(配送点) and the one information officer (信息员), and who may see them.
 
-A household is one flat. Several family phones may register the same flat;
-they share its orders and its per-household limits.
+Plan 1 asks for exactly one distribution point and one information officer
+per community. Each is set with a condition that none is active, in the same
+write (or transaction) that makes it so; the old one is retired first.
 """
 import re
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
-from api import auth, clock, ids, suppliers
+from api import clock, config, households, ids, suppliers
 from api.auth import Principal
-from api.errors import BadInput, Forbidden, NotFound, Refused, storage_errors
-from api.models import Building, Community, Household, PickupPoint, SubDistrict
+from api.errors import BadInput, Conflict, Forbidden, NotFound, storage_errors
+from api.models import Building, Community, DistributionPoint, StaffMember, SubDistrict, transaction_connection
 
 _LEADING_DIGITS = re.compile(r"^([0-9]*)(.*)$")
-MAX_PHONES_PER_FLAT = 10
-
-
-def mask_phone(phone: str) -> str:
-    """138****1234: how a phone is shown everywhere except where the job needs it whole."""
-    return f"{phone[:3]}****{phone[-4:]}"
 
 
 def flat_key(community: Community, building: str, unit: str, room: str) -> str:
@@ -75,47 +72,22 @@ def get_many(community_ids: list[str]) -> dict[str, Community]:
 def public_info(join_key: str) -> dict:
     community = by_join_key(join_key)
     sub_district = SubDistrict.get(f"SUBDISTRICT#{community.sub_district_id}", "SUBDISTRICT")
+    point = _point(community)
     return {
         "community_id": community.community_id,
         "name": community.name,
         "sub_district": {"sub_district_id": sub_district.sub_district_id, "name": sub_district.name},
         "buildings": [{"name": b.name, "units": list(b.units)} for b in community.buildings],
-        "pickup_points": [{"name": p.name, "note": p.note} for p in community.pickup_points],
+        "distribution_point": point,
+        "pickup_points": [point] if point else [],
+        "info_officer": {"name": community.info_officer.name} if community.info_officer else None,
     }
 
 
 def register_household(join_key: str, data: dict) -> dict:
-    """Register a flat, or add this phone to a flat already registered; returns a resident token."""
+    """A phone registers its flat through the community's QR code (see api/households.py)."""
     community = by_join_key(join_key)
-    key = flat_key(community, data["building"], data["unit"], data["room"])
-    household = Household(
-        f"COMMUNITY#{community.community_id}", f"HOUSEHOLD#{key}",
-        household_id=ids.new_id(), community_id=community.community_id, flat_key=key,
-        building=data["building"], unit=data["unit"], room=data["room"].upper(),
-        phones=[data["phone"]], name=data["name"], created_at=clock.now(),
-    )
-    with storage_errors():
-        try:
-            household.save(condition=Household.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            household = Household.get(household.pk, household.sk, consistent_read=True)
-            if data["phone"] not in household.phones:
-                if len(household.phones) >= MAX_PHONES_PER_FLAT:
-                    raise Refused("这户登记的手机号已达上限，请联系小区信息员",
-                                  "This flat has as many phones as it may; ask your information officer",
-                                  code="too_many_phones")
-                household.update(actions=[Household.phones.set(Household.phones.append([data["phone"]]))])
-    token = auth.issue(Principal(role="resident", scope_id=household.household_id, subject=household.household_id,
-                                 community_id=community.community_id, flat_key=key))
-    return {
-        "household_id": household.household_id,
-        "token": token,
-        "community_id": community.community_id,
-        "flat": {"building": household.building, "unit": household.unit, "room": household.room},
-        "phone_masked": mask_phone(data["phone"]),
-    }
+    return households.register(community, flat_key(community, data["building"], data["unit"], data["room"]), data)
 
 
 def ensure_visible(principal: Principal, community: Community) -> None:
@@ -126,11 +98,38 @@ def ensure_visible(principal: Principal, community: Community) -> None:
         return
     allowed = (
         (principal.role in ("liaison", "volunteer") and principal.scope_id == community.community_id)
+        or (principal.role == "info_officer" and is_info_officer(principal, community))
         or (principal.role == "admin" and principal.scope_id == community.sub_district_id)
         or (principal.role == "supplier" and _supplier_serves(principal.scope_id, community))
     )
     if not allowed:
         raise Forbidden("该小区不在您的管辖范围内", "This community is outside your scope", code="wrong_scope")
+
+
+def is_info_officer(principal: Principal, community: Community) -> bool:
+    """The community's active information officer: a retired one's token no longer counts."""
+    return (principal.scope_id == community.community_id and community.info_officer is not None
+            and community.info_officer.staff_id == principal.subject)
+
+
+def _no_such_community() -> NotFound:
+    return NotFound("小区不存在", "No such community")
+
+
+def for_staff(principal: Principal, community_id: str, *, roles: tuple[str, ...]) -> Community:
+    """The community, if the caller (of one of `roles`) looks after it; otherwise 404, never 403.
+
+    liaison, volunteer: their own community; info_officer: only while active;
+    admin: the communities of their sub-district.
+    """
+    community = get(community_id)
+    allowed = principal.role in roles and (
+        (principal.role in ("liaison", "volunteer") and principal.scope_id == community_id)
+        or (principal.role == "info_officer" and is_info_officer(principal, community))
+        or (principal.role == "admin" and principal.scope_id == community.sub_district_id))
+    if not allowed:
+        raise _no_such_community()
+    return community
 
 
 def _supplier_serves(supplier_id: str, community: Community) -> bool:
@@ -141,7 +140,83 @@ def _supplier_serves(supplier_id: str, community: Community) -> bool:
         return False
 
 
-def create(sub_district_id: str, name: str, buildings: list[dict], pickup_points: list[dict]) -> Community:
+def _point(community: Community) -> dict | None:
+    p = community.distribution_point
+    return {"name": p.name, "note": p.note, "since": clock.iso(p.since)} if p else None
+
+
+def view(community: Community) -> dict:
+    """The community as its staff see it."""
+    officer = community.info_officer
+    return {
+        "community_id": community.community_id,
+        "name": community.name,
+        "sub_district_id": community.sub_district_id,
+        "buildings": [{"name": b.name, "units": list(b.units)} for b in community.buildings],
+        "join_url": f"{config.PUBLIC_URL}/#/join/{community.join_key}",
+        "distribution_point": _point(community),
+        "info_officer": {"name": officer.name, "since": clock.iso(officer.since)} if officer else None,
+        "settings": {"check_in_interval_days": int(community.check_in_interval_days)},
+    }
+
+
+def _conditional_update(community: Community, actions: list, condition, refusal: Conflict) -> Community:
+    with storage_errors():
+        try:
+            community.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise refusal from exc
+            raise
+    return community
+
+
+def info_officer_active() -> Conflict:
+    return Conflict("本小区已有一名信息员，请先让其卸任", "This community already has an information officer; retire them first",
+                    code="info_officer_active")
+
+
+def set_distribution_point(community: Community, name: str, note: str) -> dict:
+    point = DistributionPoint(name=name, note=note, since=clock.now())
+    refusal = Conflict("本小区已有一个配送点，请先撤销它", "This community already has a distribution point; retire it first",
+                       code="distribution_point_active")
+    return view(_conditional_update(community, [Community.distribution_point.set(point)],
+                                    Community.distribution_point.does_not_exist(), refusal))
+
+
+def retire_distribution_point(community: Community) -> dict:
+    with storage_errors():
+        community.update(actions=[Community.distribution_point.remove()])
+    return view(community)
+
+
+def retire_info_officer(community: Community) -> dict:
+    """The active information officer steps down: the post is free and their account retired, together."""
+    officer = community.info_officer
+    if officer is None:
+        return view(community)
+    with storage_errors():
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.update(community, actions=[Community.info_officer.remove()],
+                                   condition=Community.info_officer.staff_id == officer.staff_id)
+                transaction.update(StaffMember(f"STAFF#{officer.staff_id}", "STAFF"),
+                                   actions=[StaffMember.retired_at.set(clock.now())])
+        except TransactWriteError as exc:
+            raise Conflict("信息员刚刚有变动，请刷新后再试", "The information officer just changed; reload and retry",
+                           code="info_officer_changed") from exc
+    community.info_officer = None
+    return view(community)
+
+
+def settings(community: Community, data: dict) -> dict:
+    with storage_errors():
+        community.update(actions=[Community.check_in_interval_days.set(data["check_in_interval_days"])])
+    return view(community)
+
+
+def create(sub_district_id: str, name: str, buildings: list[dict],
+           distribution_point: dict | None = None) -> Community:
     """Set up a community (used by the bootstrap and demo seeding until communities get their own route)."""
     community_id = ids.new_id()
     join_key = ids.join_key()
@@ -150,7 +225,8 @@ def create(sub_district_id: str, name: str, buildings: list[dict], pickup_points
         gsi1pk=f"JOIN#{join_key}", gsi1sk="COMMUNITY",
         community_id=community_id, sub_district_id=sub_district_id, name=name, join_key=join_key,
         buildings=[Building(name=b["name"], units=b.get("units", [])) for b in buildings],
-        pickup_points=[PickupPoint(**p) for p in pickup_points],
+        distribution_point=(DistributionPoint(since=clock.now(), **distribution_point)
+                            if distribution_point else None),
     )
     community.save(condition=Community.pk.does_not_exist())
     return community

@@ -2,7 +2,12 @@
 
 Who may invite whom:
 - an admin (街道), anyone within their sub-district;
-- a liaison (社区联络人), volunteers and fellow liaisons of their own community.
+- a liaison (社区联络人), volunteers, fellow liaisons and the information
+  officer (信息员) of their own community.
+
+A community has one active information officer: inviting a second is refused
+while one is active, and accepting sets the post only if it is still free, in
+the same transaction that uses up the invite.
 """
 import hashlib
 from datetime import timedelta
@@ -13,7 +18,7 @@ from pynamodb.transactions import TransactWrite
 from api import auth, clock, communities, config, ids, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Conflict, Forbidden, NotFound, Refused, storage_errors
-from api.models import Invite, StaffMember, SubDistrict, transaction_connection
+from api.models import Community, InfoOfficer, Invite, StaffMember, SubDistrict, transaction_connection
 
 VALID_FOR = timedelta(days=3)
 
@@ -42,20 +47,22 @@ def _sub_district_of(role: str, scope_id: str) -> str:
         raise missing from None
 
 
-def create(principal: Principal, role: str, scope_id: str) -> dict:
+def create(principal: Principal, role: str, scope_id: str, name: str = "") -> dict:
     with storage_errors():
         if principal.role == "liaison":
-            if role not in ("volunteer", "liaison") or scope_id != principal.scope_id:
-                raise Forbidden("联络人只能邀请本小区的志愿者或联络人",
-                                "A liaison may only invite volunteers or liaisons of their own community",
+            if role not in ("volunteer", "liaison", "info_officer") or scope_id != principal.scope_id:
+                raise Forbidden("联络人只能邀请本小区的志愿者、联络人或信息员",
+                                "A liaison may only invite volunteers, liaisons or the information officer of their own community",
                                 code="wrong_scope")
             _sub_district_of(role, scope_id)
         elif _sub_district_of(role, scope_id) != principal.scope_id:
             raise Forbidden("该范围不在您的街道内", "That scope is outside your sub-district", code="wrong_scope")
+        if role == "info_officer" and communities.get(scope_id).info_officer is not None:
+            raise communities.info_officer_active()
         now = clock.now()
         code = ids.invite_code()
-        invite = Invite(f"INVITE#{code}", "INVITE", role=role, scope_id=scope_id, created_by=principal.subject,
-                        created_at=now, expires_at=now + VALID_FOR)
+        invite = Invite(f"INVITE#{code}", "INVITE", role=role, scope_id=scope_id, name=name,
+                        created_by=principal.subject, created_at=now, expires_at=now + VALID_FOR)
         invite.save(condition=Invite.pk.does_not_exist())
     return {"code": code, "url": invite_url(code), "role": role, "scope_id": scope_id,
             "expires_at": clock.iso(invite.expires_at)}
@@ -88,12 +95,20 @@ def accept(code: str, key: str | None = None) -> dict:
                                                     Invite.accepted_key_hash.set(key_hash)],
                                    condition=Invite.accepted_at.does_not_exist())
                 transaction.save(StaffMember(f"STAFF#{staff_id}", "STAFF", staff_id=staff_id, role=invite.role,
-                                             scope_id=invite.scope_id, created_at=now),
+                                             scope_id=invite.scope_id, name=invite.name, created_at=now),
                                  condition=StaffMember.pk.does_not_exist())
+                if invite.role == "info_officer":
+                    transaction.update(
+                        Community(f"COMMUNITY#{invite.scope_id}", "COMMUNITY"),
+                        actions=[Community.info_officer.set(InfoOfficer(staff_id=staff_id, name=invite.name, since=now))],
+                        condition=Community.info_officer.does_not_exist())
         except TransactWriteError as exc:
-            # PynamoDB sends puts before updates: the invite's update is the last item.
-            invite_reason = exc.cancellation_reasons[-1] if exc.cancellation_reasons else None
-            if invite_reason is not None and invite_reason.code == "ConditionalCheckFailed":
+            # PynamoDB sends puts before updates: the invite's update follows the staff put,
+            # and the community's (an information officer's post) comes last.
+            reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or []]
+            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
+                raise communities.info_officer_active() from exc
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise Conflict("邀请已被使用", "This invite has already been used", code="invite_used") from exc
             raise
     return _signed_in(invite.role, invite.scope_id, staff_id)

@@ -34,6 +34,10 @@ class OwnerIndex(GlobalSecondaryIndex):
     GSI1PK=HOUSEHOLD#<hid>  GSI1SK=ORDER#<order_id>  a household's orders, newest last
     GSI1PK=JOIN#<join_key>  GSI1SK=COMMUNITY         a community by its QR join key
     GSI1PK=SUPPLIER#<sid>   GSI1SK=ROUND#<round_id>  a supplier's rounds
+    GSI1PK=SPECIAL#<cid>    GSI1SK=CHECKIN#<since>#<flat_key>
+                            a community's special households, longest unchecked first (sparse:
+                            only flagged households carry it); <since> is the last check-in, or
+                            the flagging if there was none
     """
 
     class Meta:
@@ -72,28 +76,51 @@ class Building(MapAttribute):
     units = ListAttribute(of=UnicodeAttribute, default=list)
 
 
-class PickupPoint(MapAttribute):
-    """The community's one distribution point (配送点)."""
+class DistributionPoint(MapAttribute):
+    """The community's one active distribution point (配送点)."""
 
     name = UnicodeAttribute()
     note = UnicodeAttribute(default="")
+    since = UTCDateTimeAttribute()
+
+
+class InfoOfficer(MapAttribute):
+    """The community's one active information officer (信息员), a staff account."""
+
+    staff_id = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    since = UTCDateTimeAttribute()
 
 
 class Community(Item, discriminator="Community"):
-    """小区 community.  PK=COMMUNITY#<id>  SK=COMMUNITY;  GSI1PK=JOIN#<join_key>  GSI1SK=COMMUNITY"""
+    """小区 community.  PK=COMMUNITY#<id>  SK=COMMUNITY;  GSI1PK=JOIN#<join_key>  GSI1SK=COMMUNITY
+
+    At most one active distribution point and one active information officer
+    (plan 1: 每个小区建立一个配送点，确定一名信息员): each is set only if absent,
+    and retired before another is set.
+    """
 
     community_id = UnicodeAttribute()
     sub_district_id = UnicodeAttribute()
     name = UnicodeAttribute()
     join_key = UnicodeAttribute()
     buildings = ListAttribute(of=Building)
-    pickup_points = ListAttribute(of=PickupPoint, default=list)
+    distribution_point = DistributionPoint(null=True)
+    info_officer = InfoOfficer(null=True)
+    check_in_interval_days = NumberAttribute(default=3)
 
 
 class Household(Item, discriminator="Household"):
-    """户 household: one flat, possibly several family phones.
+    """户 household: one flat, and the family phones that may act for it.
 
     PK=COMMUNITY#<cid>  SK=HOUSEHOLD#<flat_key>
+    special ones also GSI1PK=SPECIAL#<cid>  GSI1SK=CHECKIN#<since>#<flat_key>
+
+    `members` maps a member id (the `sub` of that phone's token) to
+    {phone, status: "member"|"pending", added_at}. It lives in this item so the
+    order path's read of the flat proves membership for free. Every change to
+    it is conditional on `members_rev`, so two approvals or removals at once
+    never overwrite each other.
     """
 
     household_id = UnicodeAttribute()
@@ -102,8 +129,31 @@ class Household(Item, discriminator="Household"):
     building = UnicodeAttribute()
     unit = UnicodeAttribute(default="")
     room = UnicodeAttribute()
-    phones = ListAttribute(of=UnicodeAttribute)
+    members = MapAttribute(default=dict)
+    members_rev = NumberAttribute(default=0)
+    # Whom the supplier calls about the bag: the first phone, or a landline the liaison entered.
+    contact_phone = UnicodeAttribute(default="")
     name = UnicodeAttribute(default="")
+    registered_by = UnicodeAttribute(null=True)  # a staff id when the liaison registered the flat
+    created_at = UTCDateTimeAttribute()
+    # 特殊人群: {category, note, contact_name, contact_phone, needs, flagged_at, flagged_by}
+    special = MapAttribute(null=True)
+    last_check_in_at = UTCDateTimeAttribute(null=True)
+
+
+class CheckIn(Item, discriminator="CheckIn"):
+    """A phone call or visit to a special household (每3天电话了解).
+
+    PK=HOUSEHOLD#<hid>  SK=CHECKIN#<at>#<check_in_id>
+    """
+
+    check_in_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    method = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    notes = UnicodeAttribute(default="")
+    by = UnicodeAttribute()
+    by_role = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
 
 
@@ -193,12 +243,13 @@ class Order(Item, discriminator="Order"):
     building = UnicodeAttribute()
     unit = UnicodeAttribute(default="")
     room = UnicodeAttribute()
-    phone = UnicodeAttribute()
+    phone = UnicodeAttribute(default="")
     lines = ListAttribute(of=OrderLine)
     total_fen = NumberAttribute()
     status = UnicodeAttribute()
     pickup_code = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    assisted_by = UnicodeAttribute(null=True)  # the staff id of a liaison who ordered for the flat (代下单)
 
 
 class PickupCodeClaim(Item, discriminator="PickupCodeClaim"):
@@ -237,6 +288,7 @@ class Invite(Item, discriminator="Invite"):
 
     role = UnicodeAttribute()
     scope_id = UnicodeAttribute()
+    name = UnicodeAttribute(default="")  # shown to residents for an information officer
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
@@ -247,12 +299,14 @@ class Invite(Item, discriminator="Invite"):
 
 
 class StaffMember(Item, discriminator="StaffMember"):
-    """A liaison, volunteer, supplier or admin account.  PK=STAFF#<uid>  SK=STAFF"""
+    """A liaison, information officer, volunteer, supplier or admin account.  PK=STAFF#<uid>  SK=STAFF"""
 
     staff_id = UnicodeAttribute()
     role = UnicodeAttribute()
     scope_id = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute()
+    retired_at = UTCDateTimeAttribute(null=True)
 
 
 # Created here, on the base model, so every model class inherits this one

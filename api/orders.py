@@ -1,11 +1,16 @@
 """Placing an order, and a household's view of its orders.
 
+A resident member orders for their own flat; a liaison or information officer
+may order for any flat of their community (代下单, an assisted order). Both go
+through the same `place`.
+
 Placing costs one BatchGetItem (the round, the flat and the ordered bundles,
-by key) and exactly one TransactWriteItems, which in one go: records the idempotency
-key, puts the order only if absent, reserves its 取货码 pickup code, takes each
-bundle's stock only if enough is left, and counts it against the household's
-limit. If any condition fails nothing is written, and the cancellation
-reasons say which bundle or limit refused.
+by key; the flat's item also proves the caller's membership) and exactly one
+TransactWriteItems, which in one go: checks the round is open and the caller
+still on the flat, records the idempotency key, puts the order only if absent,
+reserves its 取货码 pickup code, takes each bundle's stock only if enough is
+left, and counts it against the household's limit. If any condition fails
+nothing is written, and the cancellation reasons say which bundle or limit refused.
 
 When hundreds of residents want the same bundle, DynamoDB cancels some
 transactions with TransactionConflict (another transaction held the bundle
@@ -15,11 +20,12 @@ and the PWA's outbox retries with the same Idempotency-Key.
 """
 import random
 import time
+from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, idempotency, ids, rounds
+from api import clock, households, idempotency, ids, rounds
 from api.auth import Principal
 from api.errors import NotFound, Refused, StorageBusy, storage_errors
 from api.models import (
@@ -30,7 +36,7 @@ _ATTEMPTS = 5
 _BACKOFF_SECONDS = 0.025  # doubled per attempt, with full jitter: at most ~0.4 s in all
 
 
-def _view(order: Order) -> dict:
+def view(order: Order) -> dict:
     return {
         "order_id": order.order_id,
         "round_id": order.round_id,
@@ -43,6 +49,7 @@ def _view(order: Order) -> dict:
         "created_at": clock.iso(order.created_at),
         "payment_deadline": clock.iso(order.payment_deadline),
         "payment_qr": order.payment_qr,
+        "assisted_by": order.assisted_by,
         "pickup_slot": None,
         "notices": [],
     }
@@ -52,7 +59,7 @@ def _replay(caller: str, key: str, digest: str) -> dict | None:
     found = idempotency.find(caller, key, digest)
     if found is None:
         return None
-    return _view(Order.get(found.result_pk, found.result_sk, consistent_read=True))
+    return view(Order.get(found.result_pk, found.result_sk, consistent_read=True))
 
 
 def _sold_out(bundle: Bundle, left: int | None = None) -> Refused:
@@ -82,28 +89,58 @@ def _check_open(rnd: Round) -> None:
         raise _round_closed()
 
 
-def _read_for_order(principal: Principal, payload: dict) -> tuple[Round, Household, dict[str, Bundle]]:
-    """The round, the caller's flat and the bundles named in the order: one strongly consistent BatchGetItem."""
+@dataclass(frozen=True)
+class Placer:
+    """Who places an order, for which flat.
+
+    A resident orders for their own flat and must be a full member of it; a
+    liaison or information officer orders for any flat of their community
+    (代下单, `assisted_by`). `caller` scopes the Idempotency-Key.
+    """
+
+    community_id: str
+    flat_key: str
+    caller: str
+    resident: Principal | None = None
+    assisted_by: str | None = None
+
+
+def for_resident(principal: Principal) -> Placer:
+    return Placer(principal.community_id, principal.flat_key, principal.subject, resident=principal)
+
+
+def for_staff(principal: Principal, community_id: str, flat_key: str) -> Placer:
+    return Placer(community_id, flat_key, principal.subject, assisted_by=principal.subject)
+
+
+def _read_for_order(placer: Placer, payload: dict) -> tuple[Round, Household, dict[str, Bundle]]:
+    """The round, the flat and the bundles named in the order: one strongly consistent BatchGetItem.
+
+    The flat's item carries its members, so a resident's membership is checked
+    from this same read: no extra call on the order path.
+    """
     round_pk = f"ROUND#{payload['round_id']}"
-    keys = [(round_pk, "ROUND"), (f"COMMUNITY#{principal.community_id}", f"HOUSEHOLD#{principal.flat_key}")]
+    keys = [(round_pk, "ROUND"), (f"COMMUNITY#{placer.community_id}", f"HOUSEHOLD#{placer.flat_key}")]
     keys += [(round_pk, f"ROUND#BUNDLE#{line['bundle_id']}") for line in payload["lines"]]
     found = list(Item.batch_get(keys, consistent_read=True))
+    household = next((i for i in found if isinstance(i, Household)), None)
+    if placer.resident is not None:
+        households.ensure_member(placer.resident, household)
+    elif household is None:
+        raise NotFound("住户不存在", "No such household")
     rnd = next((i for i in found if isinstance(i, Round)), None)
     if rnd is None:
         raise NotFound("团购轮次不存在", "No such round")
-    household = next((i for i in found if isinstance(i, Household)), None)
-    if household is None:
-        raise NotFound("住户登记不存在，请重新扫码登记", "Your household registration is gone; scan the QR code again")
     return rnd, household, {i.bundle_id: i for i in found if isinstance(i, Bundle)}
 
 
-def place(principal: Principal, key: str, payload: dict) -> tuple[dict, bool]:
+def place(placer: Placer, key: str, payload: dict) -> tuple[dict, bool]:
     """Place a household's order. Returns (order, created); a replay returns created=False."""
-    caller = principal.subject
+    caller = placer.caller
     digest = idempotency.payload_hash(payload)
     with storage_errors():
-        rnd, household, by_id = _read_for_order(principal, payload)
-        if principal.community_id not in rnd.community_ids:
+        rnd, household, by_id = _read_for_order(placer, payload)
+        if placer.community_id not in rnd.community_ids:
             raise NotFound("团购轮次不存在", "No such round")
         unknown = [i for i, line in enumerate(payload["lines"]) if line["bundle_id"] not in by_id]
         try:
@@ -128,11 +165,9 @@ def place(principal: Principal, key: str, payload: dict) -> tuple[dict, bool]:
                 raise
             return replayed, False
 
-        flat = {"building": household.building, "unit": household.unit, "room": household.room,
-                "phone": household.phones[0]}  # whom the supplier calls: the flat's first registered phone
         for attempt in range(_ATTEMPTS):
             try:
-                return _write(principal, key, digest, rnd, by_id, flat, payload)
+                return _write(placer, household, key, digest, rnd, by_id, payload)
             except _CodeTaken:
                 continue
             except _Contended:
@@ -161,30 +196,38 @@ def _pause(attempt: int) -> None:
     time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2 ** attempt))
 
 
-def _write(principal: Principal, key: str, digest: str, rnd: Round, by_id: dict, flat: dict,
+def _write(placer: Placer, household: Household, key: str, digest: str, rnd: Round, by_id: dict,
            payload: dict) -> tuple[dict, bool]:
     now = clock.now()
     order_id = ids.new_id()
     code = ids.pickup_code()
+    household_id = household.household_id
     lines = [(by_id[line["bundle_id"]], line["qty"]) for line in payload["lines"]]
     order = Order(
-        rnd.pk, f"ORDER#{principal.community_id}#{principal.flat_key}#{order_id}",
-        gsi1pk=f"HOUSEHOLD#{principal.subject}", gsi1sk=f"ORDER#{order_id}",
+        rnd.pk, f"ORDER#{placer.community_id}#{placer.flat_key}#{order_id}",
+        gsi1pk=f"HOUSEHOLD#{household_id}", gsi1sk=f"ORDER#{order_id}",
         order_id=order_id, round_id=rnd.round_id, round_name=rnd.name, payment_deadline=rnd.payment_deadline,
-        payment_qr=rnd.payment_qr, community_id=principal.community_id, household_id=principal.subject,
+        payment_qr=rnd.payment_qr, community_id=placer.community_id, household_id=household_id,
+        building=household.building, unit=household.unit, room=household.room,
+        phone=households.contact_phone(household), assisted_by=placer.assisted_by,
         lines=[OrderLine(bundle_id=b.bundle_id, name=b.name, qty=qty, price_fen=int(b.price_fen)) for b, qty in lines],
         total_fen=sum(int(b.price_fen) * qty for b, qty in lines),
-        status="placed", pickup_code=code, created_at=now, **flat,
+        status="placed", pickup_code=code, created_at=now,
     )
+    # A phone removed between the read and this write must not order: the flat is
+    # checked again inside the transaction (no extra call).
+    flat_condition = (households.member_condition(placer.resident.subject) if placer.resident is not None
+                      else Household.pk.exists())
     # PynamoDB sends condition checks first, then puts, then updates; `reasons`
     # below follow that order, so `blame` is built in the same order.
-    blame: list = ["round", "idempotency", "order", "code"]
+    blame: list = ["round", "household", "idempotency", "order", "code"]
     with storage_errors():
         try:
             with TransactWrite(connection=transaction_connection()) as transaction:
                 transaction.condition_check(Round, rnd.pk, rnd.sk,
                                             condition=(Round.closes_at > now) & (Round.state == "active"))
-                transaction.save(idempotency.record(principal.subject, key, digest, order.pk, order.sk),
+                transaction.condition_check(Household, household.pk, household.sk, condition=flat_condition)
+                transaction.save(idempotency.record(placer.caller, key, digest, order.pk, order.sk),
                                  condition=idempotency.put_condition())
                 transaction.save(order, condition=Order.pk.does_not_exist())
                 transaction.save(PickupCodeClaim(f"PICKUP#{rnd.round_id}#{code}", "PICKUP",
@@ -195,7 +238,7 @@ def _write(principal: Principal, key: str, digest: str, rnd: Round, by_id: dict,
                                        condition=Bundle.stock_left >= qty)
                     limit = int(bundle.per_household_limit)
                     transaction.update(
-                        HouseholdQuota(f"HOUSEHOLD#{principal.subject}", f"QUOTA#{rnd.round_id}#{bundle.bundle_id}"),
+                        HouseholdQuota(f"HOUSEHOLD#{household_id}", f"QUOTA#{rnd.round_id}#{bundle.bundle_id}"),
                         actions=[HouseholdQuota.qty.add(qty)],
                         condition=HouseholdQuota.qty.does_not_exist() | (HouseholdQuota.qty <= limit - qty))
                     blame += [("stock", bundle), ("limit", bundle)]
@@ -203,9 +246,11 @@ def _write(principal: Principal, key: str, digest: str, rnd: Round, by_id: dict,
             failed = [who for who, reason in zip(blame, exc.cancellation_reasons)
                       if reason is not None and reason.code == "ConditionalCheckFailed"]
             if "idempotency" in failed:
-                replayed = _replay(principal.subject, key, digest)
+                replayed = _replay(placer.caller, key, digest)
                 if replayed is not None:
                     return replayed, False
+            if "household" in failed:
+                raise households.membership_ended() from exc
             if "round" in failed:
                 raise _round_closed() from exc
             for who in failed:
@@ -217,24 +262,29 @@ def _write(principal: Principal, key: str, digest: str, rnd: Round, by_id: dict,
             if _conflicted(exc):
                 raise _Contended() from exc
             raise
-    return _view(order), True
+    return view(order), True
 
 
 def _own(principal: Principal, order_id: str) -> Order:
-    """The caller's household's order. Looked up inside the household's own index
-    partition, so another household's order is simply not found: a 404, never a 403."""
+    """The caller's household's order, once the caller is shown to be a member.
+
+    Looked up inside the household's own index partition, so another
+    household's order is simply not found: a 404, never a 403.
+    """
+    households.require_member(principal)
     with storage_errors():
-        found = list(Order.by_owner.query(f"HOUSEHOLD#{principal.subject}", Order.gsi1sk == f"ORDER#{order_id}"))
+        found = list(Order.by_owner.query(f"HOUSEHOLD#{principal.household_id}", Order.gsi1sk == f"ORDER#{order_id}"))
     if not found:
         raise NotFound("订单不存在", "No such order")
     return found[0]
 
 
 def get(principal: Principal, order_id: str) -> dict:
-    return _view(_own(principal, order_id))
+    return view(_own(principal, order_id))
 
 
 CANCELLABLE = ("placed", "payment_claimed")
+DEAD = ("cancelled", "expired")
 
 
 def cancel(principal: Principal, order_id: str) -> dict:
@@ -246,7 +296,7 @@ def cancel(principal: Principal, order_id: str) -> dict:
     """
     order = _own(principal, order_id)
     if order.status == "cancelled":
-        return _view(order)
+        return view(order)
     if order.status not in CANCELLABLE:
         raise Refused("订单已付款或已在配送，不能取消，请联系供应商", "This order is paid or on its way; ask the supplier",
                       code="not_cancellable")
@@ -265,26 +315,44 @@ def cancel(principal: Principal, order_id: str) -> dict:
                         transaction.update(Bundle(rnd.pk, bundle_sk[line.bundle_id]),
                                            actions=[Bundle.stock_left.add(int(line.qty))])
                         transaction.update(
-                            HouseholdQuota(f"HOUSEHOLD#{principal.subject}", f"QUOTA#{rnd.round_id}#{line.bundle_id}"),
+                            HouseholdQuota(f"HOUSEHOLD#{order.household_id}", f"QUOTA#{rnd.round_id}#{line.bundle_id}"),
                             actions=[HouseholdQuota.qty.add(-int(line.qty))],
                             condition=HouseholdQuota.qty >= int(line.qty))
                 break
             except TransactWriteError as exc:
                 current = Order.get(order.pk, order.sk, consistent_read=True)
                 if current.status == "cancelled":
-                    return _view(current)  # a concurrent cancel won; same outcome
+                    return view(current)  # a concurrent cancel won; same outcome
                 if not _conflicted(exc):
                     raise Refused("订单状态已变化，不能取消", "The order's status changed; it can no longer be cancelled",
                                   code="not_cancellable") from exc
                 _pause(attempt)
         else:
             raise _busy()
-        return _view(Order.get(order.pk, order.sk, consistent_read=True))
+        return view(Order.get(order.pk, order.sk, consistent_read=True))
+
+
+def of_household(household_id: str) -> list[dict]:
+    """A household's orders, newest first: one Query on GSI1."""
+    with storage_errors():
+        orders = Order.by_owner.query(f"HOUSEHOLD#{household_id}", Order.gsi1sk.startswith("ORDER#"),
+                                      scan_index_forward=False)
+        return [view(o) for o in orders]
 
 
 def mine(principal: Principal) -> dict:
-    """The household's orders, newest first: one Query on GSI1."""
+    """The caller's household's orders, for a member only."""
+    households.require_member(principal)
+    return {"orders": of_household(principal.household_id)}
+
+
+def live_by_household(round_id: str, community_id: str, building_prefix: str = "") -> dict[str, Order]:
+    """household id → its live order in a round (the latest, if several), for one community.
+
+    One Query on the round's partition, narrowed to a building by `building_prefix`
+    (a flat-key prefix such as `B003#`).
+    """
     with storage_errors():
-        orders = Order.by_owner.query(f"HOUSEHOLD#{principal.subject}", Order.gsi1sk.startswith("ORDER#"),
-                                      scan_index_forward=False)
-        return {"orders": [_view(o) for o in orders]}
+        orders = Order.query(f"ROUND#{round_id}", Order.sk.startswith(f"ORDER#{community_id}#{building_prefix}"),
+                             consistent_read=True)
+        return {o.household_id: o for o in orders if o.status not in DEAD}

@@ -8,7 +8,7 @@ from datetime import datetime
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, ids, suppliers
+from api import clock, communities, households, ids, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Forbidden, NotFound, storage_errors
 from api.models import Bundle, BundleItem, Item, Round, RoundListing, transaction_connection
@@ -119,8 +119,32 @@ def view(rnd: Round, bundles: list[Bundle], at: datetime) -> dict:
     }
 
 
+def recent_for_community(community_id: str) -> list[Round]:
+    """The community's recent rounds, newest first, without their bundles.
+
+    One Query of the listings and one BatchGetItem of the round items; a
+    listing whose round is still being written (see create) is skipped.
+    """
+    with storage_errors():
+        listings = RoundListing.query(f"COMMUNITY#{community_id}", RoundListing.sk.startswith("ROUND#"),
+                                      scan_index_forward=False, limit=RECENT_ROUNDS)
+        keys = [(f"ROUND#{listing.round_id}", "ROUND") for listing in listings]
+        found = {r.round_id: r for r in Round.batch_get(keys)} if keys else {}
+    return [found[pk.split("#", 1)[1]] for pk, _ in keys if pk.split("#", 1)[1] in found]
+
+
+def open_for_community(community_id: str, at: datetime) -> list[Round]:
+    return [r for r in recent_for_community(community_id) if status(r, at) == "open"]
+
+
 def list_for_community(principal: Principal, community_id: str) -> dict:
-    """The community's open and recent rounds, newest first, each with its bundles."""
+    """The community's open and recent rounds, newest first, each with its bundles.
+
+    A resident's phone must still be on its flat (a pending phone may look; a
+    removed one may not).
+    """
+    if principal.role == "resident":
+        households.of_caller(principal)
     community = communities.get(community_id)
     communities.ensure_visible(principal, community)
     with storage_errors():

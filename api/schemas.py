@@ -12,7 +12,9 @@ from api.errors import BadInput
 
 # \Z, not $: "$" also matches before a trailing newline. [0-9], not \d: \d takes full-width digits.
 PHONE_PATTERN = r"^1[3-9][0-9]{9}\Z"
-ROLES = ("resident", "volunteer", "liaison", "supplier", "admin")
+# A mobile, or a landline with its area code (0710-3456789): flats without a smartphone.
+PHONE_OR_LANDLINE_PATTERN = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|)\Z"  # or none at all
+ROLES = ("resident", "volunteer", "liaison", "info_officer", "supplier", "admin")
 MAX_QTY = 99
 
 
@@ -91,16 +93,92 @@ def load(schema: Schema, data) -> dict:
 
 # --- requests ---------------------------------------------------------------
 
+_ROOM = validate.Regexp(r"^[0-9A-Za-z-]{1,8}\Z", error=_msg("房号应为 1 到 8 位数字或字母，如 501",
+                                                              "Room must be 1-8 letters or digits, e.g. 501"))
+_PHONE_OR_LANDLINE = validate.Regexp(PHONE_OR_LANDLINE_PATTERN, error=_msg(
+    "请填写 11 位手机号或带区号的座机，如 0710-3456789", "Enter a mobile number, or a landline with its area code, e.g. 0710-3456789"))
+
+
 class HouseholdSchema(BaseSchema):
     """A resident registers their flat: POST /api/join/{join_key}/households."""
 
     building = Str(required=True, validate=length(1, 20))
     unit = Str(load_default="", validate=length(0, 20))
-    room = Str(required=True, validate=validate.Regexp(
-        r"^[0-9A-Za-z-]{1,8}\Z", error=_msg("房号应为 1 到 8 位数字或字母，如 501", "Room must be 1-8 letters or digits, e.g. 501")))
+    room = Str(required=True, validate=_ROOM)
     phone = Str(required=True, validate=validate.Regexp(
         PHONE_PATTERN, error=_msg("请填写 11 位手机号，如 13812341234", "Enter an 11-digit mainland mobile number, e.g. 13812341234")))
     name = Str(load_default="", validate=length(0, 20))
+
+
+class StaffHouseholdSchema(BaseSchema):
+    """The liaison registers a flat without a smartphone: POST /api/communities/{cid}/households."""
+
+    building = Str(required=True, validate=length(1, 20))
+    unit = Str(load_default="", validate=length(0, 20))
+    room = Str(required=True, validate=_ROOM)
+    phone = Str(load_default="", validate=_PHONE_OR_LANDLINE)
+    name = Str(load_default="", validate=length(0, 20))
+
+
+class HandoverSchema(BaseSchema):
+    """Hand a flat to one of its phones: POST …/households/{flat_ref}/handover."""
+
+    member_id = Str(required=True, validate=length(1, 40))
+
+
+SPECIAL_CATEGORIES = ("elderly_alone", "disabled", "pregnant", "seriously_ill", "other")
+
+
+class SpecialSchema(BaseSchema):
+    """特殊人群: PUT …/households/{flat_ref}/special."""
+
+    category = Str(required=True, validate=validate.OneOf(SPECIAL_CATEGORIES, error=_msg(
+        "类别应为 独居老人 elderly_alone、残疾人 disabled、孕妇 pregnant、重病患者 seriously_ill 或 其他 other",
+        "category must be elderly_alone, disabled, pregnant, seriously_ill or other")))
+    note = Str(load_default="", validate=length(0, 100))
+    contact_name = Str(load_default="", validate=length(0, 20))
+    contact_phone = Str(load_default="", validate=_PHONE_OR_LANDLINE)
+    needs = Str(load_default="", validate=length(0, 200))
+
+    @validates_schema
+    def _other_says_what(self, data, **kwargs):
+        if data["category"] == "other" and not data["note"].strip():
+            raise ValidationError(_msg("选择“其他”时请写明情况", "Say what the need is when the category is other"), "note")
+
+
+class CheckInSchema(BaseSchema):
+    """A call or visit to a special household: POST …/households/{flat_ref}/check-ins."""
+
+    method = Str(required=True, validate=validate.OneOf(("call", "visit"), error=_msg(
+        "方式应为 电话 call 或 上门 visit", "method must be call or visit")))
+    outcome = Str(required=True, validate=validate.OneOf(("ok", "needs_help", "no_answer"), error=_msg(
+        "结果应为 正常 ok、需要帮助 needs_help 或 未接通 no_answer", "outcome must be ok, needs_help or no_answer")))
+    notes = Str(load_default="", validate=length(0, 300))
+    at = AwareDateTime(load_default=None)
+
+
+class SettingsSchema(BaseSchema):
+    """A community's settings: PATCH /api/communities/{cid}/settings."""
+
+    check_in_interval_days = Int(required=True, validate=between(1, 30))
+
+
+class DistributionPointSchema(BaseSchema):
+    """The community's one distribution point (配送点): PUT /api/communities/{cid}/distribution-point."""
+
+    name = Str(required=True, validate=length(1, 40))
+    note = Str(load_default="", validate=length(0, 100))
+
+
+class RosterQuerySchema(BaseSchema):
+    building = Str(load_default=None, validate=length(1, 20))
+    room = Str(load_default=None, validate=length(1, 8))
+    round_id = Str(load_default=None, validate=length(1, 40))
+
+
+class SpecialQuerySchema(BaseSchema):
+    overdue = fields.Boolean(load_default=False, error_messages={
+        "invalid": _msg("应为 true 或 false", "Must be true or false")})
 
 
 class BundleItemSchema(BaseSchema):
@@ -163,9 +241,10 @@ class InviteSchema(BaseSchema):
     """A staff invite: POST /api/invites."""
 
     role = Str(required=True, validate=validate.OneOf(
-        ROLES[1:], error=_msg("角色应为 volunteer、liaison、supplier 或 admin",
-                              "role must be volunteer, liaison, supplier or admin")))
+        ROLES[1:], error=_msg("角色应为 volunteer、liaison、info_officer、supplier 或 admin",
+                              "role must be volunteer, liaison, info_officer, supplier or admin")))
     scope_id = Str(required=True, validate=length(1, 40))
+    name = Str(load_default="", validate=length(0, 20))
 
 
 class RoundsQuerySchema(BaseSchema):
@@ -205,15 +284,100 @@ class CommunityPublicSchema(Schema):
     name = fields.String()
     sub_district = fields.Dict()
     buildings = fields.List(fields.Nested(BuildingOutSchema))
+    distribution_point = fields.Nested(PickupPointOutSchema, allow_none=True)
     pickup_points = fields.List(fields.Nested(PickupPointOutSchema))
+    info_officer = fields.Dict(allow_none=True)
+
+
+class CommunityOutSchema(Schema):
+    community_id = fields.String()
+    name = fields.String()
+    sub_district_id = fields.String()
+    buildings = fields.List(fields.Nested(BuildingOutSchema))
+    join_url = fields.String()
+    distribution_point = fields.Dict(allow_none=True)
+    info_officer = fields.Dict(allow_none=True)
+    settings = fields.Dict()
 
 
 class HouseholdCreatedSchema(Schema):
     household_id = fields.String()
+    member_id = fields.String()
+    membership = fields.String()
     token = fields.String()
     community_id = fields.String()
     flat = fields.Dict()
     phone_masked = fields.String()
+
+
+class MemberOutSchema(Schema):
+    member_id = fields.String()
+    phone_masked = fields.String()
+    status = fields.String()
+    added_at = fields.String()
+    me = fields.Boolean()
+
+
+class HouseholdMineSchema(Schema):
+    household_id = fields.String()
+    community_id = fields.String()
+    flat = fields.Dict()
+    flat_label = fields.String()
+    me = fields.Dict()
+    members = fields.List(fields.Nested(MemberOutSchema))
+
+
+class RosterEntrySchema(Schema):
+    flat_ref = fields.String()
+    household_id = fields.String()
+    building = fields.String()
+    unit = fields.String()
+    room = fields.String()
+    flat_label = fields.String()
+    name = fields.String()
+    contact_phone_masked = fields.String()
+    members = fields.List(fields.Nested(MemberOutSchema))
+    member_count = fields.Integer()
+    pending_count = fields.Integer()
+    attention = fields.Boolean()
+    special = fields.Dict(allow_none=True)
+    order = fields.Dict(allow_none=True)
+
+
+class RosterOutSchema(Schema):
+    community_id = fields.String()
+    round = fields.Dict(allow_none=True)
+    buildings = fields.List(fields.String())
+    households = fields.List(fields.Nested(RosterEntrySchema))
+    counts = fields.Dict()
+
+
+class CheckInOutSchema(Schema):
+    check_in_id = fields.String()
+    at = fields.String()
+    method = fields.String()
+    outcome = fields.String()
+    notes = fields.String()
+    by_role = fields.String()
+
+
+class HouseholdDetailSchema(RosterEntrySchema):
+    check_ins = fields.List(fields.Nested(CheckInOutSchema))
+    orders = fields.List(fields.Dict())
+
+
+class SpecialHouseholdSchema(RosterEntrySchema):
+    phones = fields.List(fields.String())
+    contact_phone = fields.String()
+    due_at = fields.String()
+    overdue = fields.Boolean()
+    overdue_hours = fields.Integer()
+    no_order_yet = fields.Boolean()
+
+
+class SpecialListSchema(Schema):
+    interval_days = fields.Integer()
+    households = fields.List(fields.Nested(SpecialHouseholdSchema))
 
 
 class BundleOutSchema(Schema):
@@ -261,6 +425,7 @@ class OrderOutSchema(Schema):
     created_at = fields.String()
     payment_deadline = fields.String()
     payment_qr = fields.String()
+    assisted_by = fields.String(allow_none=True)
     pickup_slot = fields.Dict(allow_none=True)
     notices = fields.List(fields.Dict())
 

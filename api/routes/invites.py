@@ -14,7 +14,7 @@ def create_invite():
     request = bp.current_request
     principal = auth.require(request.headers, "liaison", "admin")
     data = schemas.load(schemas.InviteSchema(), json_body(request))
-    return Response(invites.create(principal, data["role"], data["scope_id"]), status_code=201)
+    return Response(invites.create(principal, data["role"], data["scope_id"], data["name"]), status_code=201)
 
 
 @bp.route("/invites/{code}/accept", methods=["POST"])

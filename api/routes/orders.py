@@ -16,7 +16,7 @@ def place_order():
     principal = auth.require(request.headers, "resident")
     key = idempotency.key_from_headers(request.headers)
     data = schemas.load(schemas.OrderSchema(), json_body(request))
-    order, created = orders.place(principal, key, data)
+    order, created = orders.place(orders.for_resident(principal), key, data)
     return Response(order, status_code=201 if created else 200)
 
 

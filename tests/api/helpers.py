@@ -109,6 +109,21 @@ def register(client, join_key: str, building: str = "1栋", room: str = "101", p
     return response.json_body
 
 
+def approve(client, member_token: str, member_id: str) -> dict:
+    """A member approves a pending phone of their flat; returns the household view."""
+    response = post(client, f"/api/households/mine/members/{member_id}/approve", {}, member_token)
+    assert response.status_code == 200, response.body
+    return response.json_body
+
+
+def family_phone(client, join_key: str, member_token: str, **flat) -> dict:
+    """Another phone of a registered flat, registered and then approved by a member: the 201 body."""
+    body = register(client, join_key, **flat)
+    assert body["membership"] == "pending"
+    approve(client, member_token, body["member_id"])
+    return body
+
+
 def households_in(community_id: str) -> list[Household]:
     return list(Household.query(f"COMMUNITY#{community_id}", Household.sk.startswith("HOUSEHOLD#"),
                                 consistent_read=True))
@@ -151,7 +166,7 @@ def create_sub_district(name: str = "另一个街道") -> dict:
 def create_community(sub_district_id: str, name: str = "和平里小区") -> dict:
     """A community laid out like the demo one: {community_id, join_key}."""
     community = communities.create(sub_district_id, name, bootstrap.DEMO_BUILDINGS,
-                                   [{"name": "南门配送点", "note": ""}])
+                                   {"name": "南门配送点", "note": ""})
     return {"community_id": community.community_id, "join_key": community.join_key}
 
 

@@ -104,7 +104,7 @@ def test_sold_out_order__is_refused_from_the_read_without_a_transaction(client, 
 
 def test_create_round_for_many_communities__reads_them_in_one_batch(client, demo, dynamodb_calls):
     from api import communities
-    extra = [communities.create(demo["sub_district_id"], f"小区{i}", [{"name": "1栋"}], []).community_id
+    extra = [communities.create(demo["sub_district_id"], f"小区{i}", [{"name": "1栋"}]).community_id
              for i in range(30)]
     body = {"name": "联合团购", "community_ids": [demo["community_id"], *extra],
             "opens_at": "2026-01-01T08:00:00+08:00", "closes_at": "2099-01-01T08:00:00+08:00",

@@ -53,14 +53,16 @@ def test_register__new_flat__is_201_with_household_token_flat_and_masked_phone(c
 
     assert response.status_code == 201
     body = response.json_body
-    assert set(body) == {"household_id", "token", "community_id", "flat", "phone_masked"}
-    assert body["household_id"] and body["token"]
+    assert set(body) == {"household_id", "member_id", "membership", "token", "community_id", "flat", "phone_masked"}
+    assert body["household_id"] and body["token"] and body["member_id"]
+    assert body["membership"] == "member"
     assert body["community_id"] == demo["community_id"]
     assert body["flat"] == {"building": "3栋", "unit": "2单元", "room": "502"}
     assert body["phone_masked"] == "138****1234"
     [household] = households_in(demo["community_id"])
     assert household.household_id == body["household_id"]
-    assert household.phones == [PHONE]
+    assert {m: (v["phone"], v["status"]) for m, v in household.members.as_dict().items()} == {
+        body["member_id"]: (PHONE, "member")}
     assert household.name == "王阿姨"
 
 
@@ -77,23 +79,26 @@ def test_register__room_letters__are_stored_upper_case(client, demo):
     assert body["flat"] == {"building": "2栋", "unit": "", "room": "101A"}
 
 
-def test_register__same_flat_with_another_phone__joins_the_same_household(client, demo):
+def test_register__same_flat_with_another_phone__is_a_pending_request_on_the_same_household(client, demo):
     first = register(client, demo["join_key"], building="3栋", unit="1单元", room="501", phone="13812341234")
     second = register(client, demo["join_key"], building="3栋", unit="1单元", room="501", phone="13987654321")
 
     assert second["household_id"] == first["household_id"]
+    assert second["membership"] == "pending"
     assert second["phone_masked"] == "139****4321"
     [household] = households_in(demo["community_id"])
-    assert household.phones == ["13812341234", "13987654321"]
+    assert {m: (v["phone"], v["status"]) for m, v in household.members.as_dict().items()} == {
+        first["member_id"]: ("13812341234", "member"), second["member_id"]: ("13987654321", "pending")}
 
 
-def test_register__same_phone_twice__does_not_duplicate_the_phone(client, demo):
+def test_register__a_members_number_typed_on_another_phone__is_only_a_pending_request(client, demo):
+    # A phone number is typed, not verified: knowing a member's number must not make you one.
     first = register(client, demo["join_key"], room="101", phone=PHONE)
     again = register(client, demo["join_key"], room="101", phone=PHONE)
 
     assert again["household_id"] == first["household_id"]
-    [household] = households_in(demo["community_id"])
-    assert household.phones == [PHONE]
+    assert again["membership"] == "pending"
+    assert again["member_id"] != first["member_id"]
 
 
 def test_register__eleventh_phone_for_one_flat__is_422_too_many_phones(client, demo):
@@ -105,7 +110,7 @@ def test_register__eleventh_phone_for_one_flat__is_422_too_many_phones(client, d
 
     error_of(response, 422, "too_many_phones")
     [household] = households_in(demo["community_id"])
-    assert household.phones == phones[:10]
+    assert sorted(m["phone"] for m in household.members.as_dict().values()) == phones[:10]
 
 
 def test_register__other_room_of_same_building__is_another_household(client, demo):

@@ -12,7 +12,7 @@ import time_machine
 
 from api import clock, rounds
 from tests.api.helpers import (
-    create_round, error_of, get, new_key, order_body, orders_in, place_order, post, register, stock_left, writes,
+    create_round, error_of, family_phone, get, new_key, order_body, orders_in, place_order, post, register, stock_left, writes,
 )
 
 RICE_OIL, VEG, MEAT = 0, 1, 2   # positions in demo["bundle_ids"]
@@ -336,7 +336,7 @@ def test_order__over_the_limit_in_one_order__is_422_over_household_limit(client,
 
 
 def test_order__limit_is_per_flat__second_family_phone_is_refused(client, demo, resident):
-    family = register(client, demo["join_key"], building="1栋", room="101", phone="13599998888")
+    family = family_phone(client, demo["join_key"], resident["token"], building="1栋", room="101", phone="13599998888")
     place_order(client, resident["token"], demo["round_id"], (bundle(demo, RICE_OIL), 2))
 
     response = place_order(client, family["token"], demo["round_id"], (bundle(demo, RICE_OIL), 1))
@@ -505,7 +505,7 @@ def test_mine__lists_orders_newest_first_with_status_and_pickup_code(client, dem
 
 def test_mine__every_family_phone_sees_the_flats_orders(client, demo, resident):
     order = place_order(client, resident["token"], demo["round_id"], (bundle(demo, VEG), 1)).json_body
-    family = register(client, demo["join_key"], building="1栋", room="101", phone="13599998888")
+    family = family_phone(client, demo["join_key"], resident["token"], building="1栋", room="101", phone="13599998888")
 
     assert [o["order_id"] for o in mine(client, family["token"])] == [order["order_id"]]
 

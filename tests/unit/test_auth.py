@@ -75,7 +75,7 @@ def test_principal__role_maps_to_its_scope(role, scope):
 
 
 def test_staff_roles__are_every_role_but_resident():
-    assert auth.STAFF_ROLES == {"volunteer", "liaison", "supplier", "admin"}
+    assert auth.STAFF_ROLES == {"volunteer", "liaison", "info_officer", "supplier", "admin"}
 
 
 def test_require__allowed_role__returns_the_principal(aws):

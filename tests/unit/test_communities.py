@@ -1,7 +1,7 @@
 """api.communities: the flat sort key and phone masking (no table needed)."""
 import pytest
 
-from api.communities import flat_key, mask_phone
+from api.communities import flat_key
 from api.errors import BadInput
 from api.models import Building, Community
 
@@ -63,12 +63,3 @@ def test_flat_key__unit_missing_unknown_or_not_expected__names_unit(building, un
 
 def test_flat_key__seven_digit_room__sorts_after_six_digit_room():
     assert key("1栋", "999999") < key("1栋", "1000000")
-
-
-@pytest.mark.parametrize("phone, masked", [("13812341234", "138****1234"), ("19900000001", "199****0001")])
-def test_mask_phone__keeps_first_three_and_last_four(phone, masked):
-    assert mask_phone(phone) == masked
-
-
-def test_mask_phone__hides_the_middle_four_digits():
-    assert "5678" not in mask_phone("13856781234")

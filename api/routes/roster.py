@@ -1,0 +1,112 @@
+"""The liaison's console: the roster, a flat's phones, special households, check-ins, assisted orders."""
+from chalice import Blueprint, Response
+
+from api import auth, communities, households, idempotency, orders, roster, schemas, special
+from api.openapi import documented
+from api.routes import json_body
+
+bp = Blueprint(__name__)
+
+_FLAT = "/communities/{community_id}/households/{flat_ref}"
+
+
+def _staff():
+    return auth.require(bp.current_request.headers, *roster.CONSOLE_ROLES)
+
+
+@bp.route("/communities/{community_id}/roster", methods=["GET"])
+@documented("住户名册 The roster", query=schemas.RosterQuerySchema, response=schemas.RosterOutSchema,
+            errors=(400, 404))
+def get_roster(community_id):
+    principal = _staff()
+    query = schemas.load(schemas.RosterQuerySchema(), dict(bp.current_request.query_params or {}))
+    return roster.roster(principal, community_id, query)
+
+
+@bp.route("/communities/{community_id}/households", methods=["POST"])
+@documented("登记无手机住户 Register a flat for a resident without a smartphone", body=schemas.StaffHouseholdSchema,
+            response=schemas.RosterEntrySchema, status=201, errors=(400, 404))
+def register_flat(community_id):
+    principal = _staff()
+    data = schemas.load(schemas.StaffHouseholdSchema(), json_body(bp.current_request))
+    community = roster.community_of(principal, community_id)
+    key = communities.flat_key(community, data["building"], data["unit"], data["room"])
+    household, created = households.register_by_staff(principal, community, key, data)
+    return Response(roster.entry(household), status_code=201 if created else 200)
+
+
+@bp.route(_FLAT, methods=["GET"])
+@documented("住户详情 One flat: phones, check-ins, orders", response=schemas.HouseholdDetailSchema, errors=(404,))
+def get_flat(community_id, flat_ref):
+    return roster.detail(_staff(), community_id, flat_ref)
+
+
+@bp.route(_FLAT + "/members/{member_id}/approve", methods=["POST"])
+@documented("批准手机 Approve a phone", response=schemas.RosterEntrySchema, errors=(404,))
+def approve_phone(community_id, flat_ref, member_id):
+    _, household = roster.household_of(_staff(), community_id, flat_ref)
+    return roster.entry(households.approve(household, member_id))
+
+
+@bp.route(_FLAT + "/members/{member_id}/remove", methods=["POST"])
+@documented("移除手机 Remove a phone or refuse a request", response=schemas.RosterEntrySchema, errors=(404,))
+def remove_phone(community_id, flat_ref, member_id):
+    _, household = roster.household_of(_staff(), community_id, flat_ref)
+    return roster.entry(households.remove(household, member_id))
+
+
+@bp.route(_FLAT + "/handover", methods=["POST"])
+@documented("把这户交给一部手机 Hand the flat to one phone (squatting)", body=schemas.HandoverSchema,
+            response=schemas.RosterEntrySchema, errors=(400, 404))
+def hand_over(community_id, flat_ref):
+    principal = _staff()
+    data = schemas.load(schemas.HandoverSchema(), json_body(bp.current_request))
+    _, household = roster.household_of(principal, community_id, flat_ref)
+    return roster.entry(households.handover(household, data["member_id"]))
+
+
+@bp.route(_FLAT + "/special", methods=["PUT"])
+@documented("标记特殊人群 Flag a special household", body=schemas.SpecialSchema, response=schemas.RosterEntrySchema,
+            errors=(400, 404))
+def flag_special(community_id, flat_ref):
+    principal = _staff()
+    data = schemas.load(schemas.SpecialSchema(), json_body(bp.current_request))
+    return special.flag(principal, community_id, flat_ref, data)
+
+
+@bp.route(_FLAT + "/special/remove", methods=["POST"])
+@documented("取消特殊人群标记 Unflag", response=schemas.RosterEntrySchema, errors=(404,))
+def unflag_special(community_id, flat_ref):
+    return special.unflag(_staff(), community_id, flat_ref)
+
+
+@bp.route(_FLAT + "/check-ins", methods=["POST"])
+@documented("记录回访 Record a check-in", body=schemas.CheckInSchema, response=schemas.CheckInOutSchema, status=201,
+            errors=(400, 404, 409, 422))
+def record_check_in(community_id, flat_ref):
+    principal = _staff()
+    data = schemas.load(schemas.CheckInSchema(), json_body(bp.current_request))
+    return Response(special.check_in(principal, community_id, flat_ref, data), status_code=201)
+
+
+@bp.route("/communities/{community_id}/special-households", methods=["GET"])
+@documented("特殊人群回访名单 Special households, most overdue first (the call list)",
+            query=schemas.SpecialQuerySchema, response=schemas.SpecialListSchema, errors=(400, 404))
+def special_households(community_id):
+    principal = _staff()
+    query = schemas.load(schemas.SpecialQuerySchema(), dict(bp.current_request.query_params or {}))
+    return special.call_list(principal, community_id, query["overdue"])
+
+
+@bp.route(_FLAT + "/orders", methods=["POST"])
+@documented("代下单 Place an order for a household", body=schemas.OrderSchema, response=schemas.OrderOutSchema,
+            status=201, headers=("Idempotency-Key",), errors=(400, 404, 409, 422, 503))
+def assisted_order(community_id, flat_ref):
+    request = bp.current_request
+    principal = _staff()
+    key = idempotency.key_from_headers(request.headers)
+    data = schemas.load(schemas.OrderSchema(), json_body(request))
+    community = roster.community_of(principal, community_id)
+    placer = orders.for_staff(principal, community.community_id, households.flat_key_of(flat_ref))
+    order, created = orders.place(placer, key, data)
+    return Response(order, status_code=201 if created else 200)
