@@ -1,5 +1,6 @@
 // fetch wrapper for the same-origin API under /api.
 import * as session from './session.js';
+import * as staff from './staff.js';
 import { pick, t } from './i18n.js';
 
 const TIMEOUT_MS = 25000; // weak signal: give up and let the caller retry
@@ -54,14 +55,15 @@ async function parseError(res) {
 
 /**
  * api('/api/rounds?community_id=1') -> parsed JSON.
- * Options: method, body (object, sent as JSON), headers, auth (default true).
+ * Options: method, body (object, sent as JSON), headers, auth (default true: the resident's token),
+ * token (send this token instead of the resident's; null sends none).
  * Resolves to {status, data} when `full` is set, otherwise to data.
  * Throws ApiError (status 0 when there was no response).
  */
-export async function api(path, { method = 'GET', body, headers = {}, auth = true, full = false } = {}) {
+export async function api(path, { method = 'GET', body, headers = {}, auth = true, full = false, token } = {}) {
   const h = { Accept: 'application/json', ...headers };
   if (body !== undefined) h['Content-Type'] = 'application/json';
-  const tok = auth ? session.token() : null;
+  const tok = token !== undefined ? token : (auth ? session.token() : null);
   if (tok) h.Authorization = `Bearer ${tok}`;
 
   const ctrl = typeof AbortController === 'function' ? new AbortController() : null;
@@ -90,4 +92,10 @@ export async function api(path, { method = 'GET', body, headers = {}, auth = tru
     }
   }
   return full ? { status: res.status, data } : data;
+}
+
+/** api() with the signed-in staff member's token (never the resident's): the staff screens use this. */
+export function staffApi(path, opts = {}) {
+  const s = staff.get();
+  return api(path, { ...opts, token: s ? s.token : null });
 }

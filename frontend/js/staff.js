@@ -1,4 +1,4 @@
-// The staff sign-in (admin, liaison, volunteer, supplier), kept apart from the
+// The staff sign-in (admin, liaison, info_officer, volunteer, supplier), kept apart from the
 // resident session in localStorage "baogong.staff": one phone can be both a
 // resident's and a volunteer's.
 //
@@ -6,7 +6,10 @@
 // (role, scope_id, exp) to show who is signed in; it cannot and does not
 // verify it — the API does that on every request.
 const KEY = 'baogong.staff';
-export const ROLES = ['admin', 'liaison', 'volunteer', 'supplier'];
+export const ROLES = ['admin', 'liaison', 'info_officer', 'volunteer', 'supplier'];
+
+/** Roles that run one community's console (roster, special households, assisted orders). */
+export const CONSOLE_ROLES = ['liaison', 'info_officer'];
 
 /** base64url -> UTF-8 text; throws on bad input. */
 function base64UrlText(part) {
