@@ -1,6 +1,8 @@
 // Staff sign-in: #/signin/<token> (links printed by `make dev`), #/invite/<code>
 // (links from POST /api/invites) and #/staff (who is signed in, sign out).
-// The staff tools themselves come in later versions.
+// A liaison or information officer also gets the doors into the community's console;
+// the other roles' tools come in later versions.
+import '../strings/roster.js';
 import { t } from '../i18n.js';
 import { api, errorText } from '../api.js';
 import * as staff from '../staff.js';
@@ -46,13 +48,25 @@ export async function staffView(root, params, ctx) {
     h('h1', { id: 'staff-title', 'data-testid': 'staff-title' }, t('staff.signed_in')),
     h('p', { class: 'staff-as' }, t('staff.as')),
     h('p', { class: 'staff-role', 'data-testid': 'staff-role', 'data-role': s.role }, roleText(s.role)),
+    staff.CONSOLE_ROLES.includes(s.role) ? consoleDoors() : null,
     h('dl', { class: 'facts' },
       h('dt', null, t('staff.scope')), h('dd', { class: 'staff-scope', 'data-testid': 'staff-scope' }, s.scope_id),
       Number.isFinite(s.exp)
         ? [h('dt', null, t('staff.valid_until')), h('dd', { 'data-testid': 'staff-valid-until' }, dateTime(new Date(s.exp * 1000).toISOString()))]
         : null),
-    h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
+    staff.CONSOLE_ROLES.includes(s.role) ? null : h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
     signout));
+}
+
+/** Big doors into the liaison's console; the community is the staff member's scope. */
+function consoleDoors() {
+  const door = (name, href, label, hint) => h('a', { class: 'door', href, 'data-testid': `staff-console-${name}` },
+    h('span', { class: 'door-label' }, label),
+    h('span', { class: 'door-hint' }, hint));
+  return h('nav', { class: 'doors', 'aria-label': t('console.nav') },
+    door('roster', '#/staff/roster', t('console.open_roster'), t('console.open_roster_hint')),
+    door('special', '#/staff/special', t('console.open_special'), t('console.open_special_hint')),
+    door('community', '#/staff/community', t('console.open_community'), t('console.open_community_hint')));
 }
 
 function inviteErrorText(err) {
