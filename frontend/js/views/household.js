@@ -86,9 +86,10 @@ export function requestsBanner(s = session.get()) {
       t('household.requests_link')));
 }
 
-/** The waiting text with the flat's name, as on the household page. */
+/** The waiting text with the flat's name kept on one line ("3栋 2单元 1502" never breaks). */
 export function waitingText(flatText) {
-  return t('household.waiting_body', { flat: flatText });
+  const [before, after] = t('household.waiting_body', { flat: '\u0000' }).split('\u0000');
+  return [before, h('span', { class: 'nowrap', 'data-testid': 'waiting-flat' }, flatText), after];
 }
 
 // ---- the page -------------------------------------------------------------
