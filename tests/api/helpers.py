@@ -42,6 +42,14 @@ def post(client, path: str, body, token: str | None = None, **headers: str):
     return client.http.post(path, headers=auth_headers(token, **headers), body=raw)
 
 
+def put(client, path: str, body, token: str | None = None, **headers: str):
+    return client.http.put(path, headers=auth_headers(token, **headers), body=json.dumps(body))
+
+
+def patch(client, path: str, body, token: str | None = None, **headers: str):
+    return client.http.patch(path, headers=auth_headers(token, **headers), body=json.dumps(body))
+
+
 def error_of(response, status: int, code: str) -> dict:
     """The `error` object of a refusal, after checking its status, code and both messages."""
     assert response.status_code == status, response.body

@@ -26,11 +26,19 @@ def dynamodb_calls(table):
     client.meta.events.unregister("before-call.dynamodb", unique_id="test-count")
 
 
-def _resident(client, demo, room="501"):
+def _register(client, demo, room="501", phone="13812341234") -> dict:
     r = client.http.post(f"/api/join/{demo['join_key']}/households", headers={"content-type": "application/json"},
-                         body=json.dumps({"building": "1栋", "room": room, "phone": "13812341234"}))
+                         body=json.dumps({"building": "1栋", "room": room, "phone": phone}))
     assert r.status_code == 201
-    return {"authorization": f"Bearer {r.json_body['token']}", "content-type": "application/json"}
+    return r.json_body
+
+
+def _bearer(token: str) -> dict:
+    return {"authorization": f"Bearer {token}", "content-type": "application/json"}
+
+
+def _resident(client, demo, room="501"):
+    return _bearer(_register(client, demo, room)["token"])
 
 
 def _order(client, demo, headers, key=None, qty=1):
@@ -48,6 +56,47 @@ def test_place_order__costs_exactly_one_transact_write_items_and_no_scan(client,
     assert dynamodb_calls["Scan"] == 0
     # One read: the round, the flat and the ordered bundles, by key, in one BatchGetItem.
     assert dynamodb_calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1})
+
+
+def test_place_order__by_an_approved_second_phone__membership_check_adds_no_call(client, demo, dynamodb_calls):
+    first = _register(client, demo)
+    second = _register(client, demo, phone="13912345678")
+    approved = client.http.post(f"/api/households/mine/members/{second['member_id']}/approve",
+                                headers=_bearer(first["token"]))
+    assert approved.status_code == 200
+    dynamodb_calls.clear()
+
+    response = _order(client, demo, _bearer(second["token"]))
+
+    assert response.status_code == 201
+    # Membership rides on the flat's item, which the order's BatchGetItem reads anyway,
+    # and is re-checked by a ConditionCheck inside the same transaction.
+    assert dynamodb_calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1})
+
+
+def test_place_order__by_a_pending_phone__is_refused_from_the_read_without_a_transaction(client, demo, dynamodb_calls):
+    _register(client, demo)
+    pending = _register(client, demo, phone="13912345678")
+    dynamodb_calls.clear()
+
+    response = _order(client, demo, _bearer(pending["token"]))
+
+    assert response.status_code == 404
+    assert dynamodb_calls == Counter({"BatchGetItem": 1})
+
+
+def test_assisted_order__costs_the_community_read_plus_the_same_two_calls(client, demo, dynamodb_calls):
+    _register(client, demo)
+    dynamodb_calls.clear()
+    body = {"round_id": demo["round_id"], "lines": [{"bundle_id": demo["bundle_ids"][1], "qty": 1}]}
+
+    response = client.http.post(f"/api/communities/{demo['community_id']}/households/B001.U00.R00000501/orders",
+                                body=json.dumps(body),
+                                headers={**_bearer(demo["tokens"]["liaison"]), "idempotency-key": str(uuid.uuid4())})
+
+    assert response.status_code == 201
+    # The community (is the caller its liaison?), then the order path as for a resident.
+    assert dynamodb_calls == Counter({"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1})
 
 
 def test_place_order__three_bundles_still_one_transaction(client, demo, dynamodb_calls):
@@ -82,6 +131,18 @@ def test_no_request_path_scans(client, demo, dynamodb_calls):
                                                         "content-type": "application/json"},
                               body=json.dumps({"role": "volunteer", "scope_id": demo["community_id"]}))
     assert client.http.post(f"/api/invites/{invite.json_body['code']}/accept").status_code == 200
+    liaison = _bearer(demo["tokens"]["liaison"])
+    community = f"/api/communities/{demo['community_id']}"
+    assert client.http.get("/api/households/mine", headers=headers).status_code == 200
+    assert client.http.get(f"{community}/roster", headers=liaison).status_code == 200
+    assert client.http.get(f"{community}/roster?room=501", headers=liaison).status_code == 200
+    assert client.http.put(f"{community}/households/B001.U00.R00000501/special", headers=liaison,
+                           body=json.dumps({"category": "elderly_alone"})).status_code == 200
+    assert client.http.post(f"{community}/households/B001.U00.R00000501/check-ins", headers=liaison,
+                            body=json.dumps({"method": "call", "outcome": "ok"})).status_code == 201
+    assert client.http.get(f"{community}/households/B001.U00.R00000501", headers=liaison).status_code == 200
+    assert client.http.get(f"{community}/special-households?overdue=true", headers=liaison).status_code == 200
+    assert client.http.get(community, headers=liaison).status_code == 200
     assert sum(dynamodb_calls.values()) > 10
     assert dynamodb_calls["Scan"] == 0
 

@@ -194,3 +194,34 @@ def test_approving_twice__is_a_no_op(client, flat_a, phone_b):
 def test_household_routes__need_a_resident_token(client, demo):
     error_of(get(client, "/api/households/mine"), 401, "unauthorized")
     error_of(get(client, "/api/households/mine", demo["tokens"]["liaison"]), 403, "wrong_role")
+
+
+# --- races -----------------------------------------------------------------------
+
+def test_concurrent_changes__a_stale_copy_is_read_again_not_written_over(client, demo, flat_a, phone_b):
+    from api import households
+    phone_c = register(client, demo["join_key"], building="1栋", room="919", phone=C_PHONE)
+    stale = households.get(demo["community_id"], "B001#U00#R00000919")
+    households.remove(households.get(demo["community_id"], "B001#U00#R00000919"), phone_c["member_id"])
+
+    households.approve(stale, phone_b["member_id"])  # its copy still lists C
+
+    members = households.get(demo["community_id"], "B001#U00#R00000919").members.as_dict()
+    assert {m: v["status"] for m, v in members.items()} == {flat_a["member_id"]: "member",
+                                                           phone_b["member_id"]: "member"}
+
+
+def test_phone_removed_between_the_read_and_the_write__the_transaction_refuses_it(client, demo, flat_a, phone_b,
+                                                                                 monkeypatch):
+    from api import households
+    approve(client, flat_a["token"], phone_b["member_id"])
+    post(client, f"/api/households/mine/members/{phone_b['member_id']}/remove", {}, flat_a["token"])
+    # As if B's read had happened just before A removed it: the read-side check passes.
+    monkeypatch.setattr(households, "ensure_member", lambda principal, household: None)
+
+    with writes() as written:
+        response = place_order(client, phone_b["token"], demo["round_id"], (demo["bundle_ids"][0], 1))
+
+    error_of(response, 401, "membership_ended")
+    assert written == []
+    assert len(orders_in(demo["round_id"])) == 1
