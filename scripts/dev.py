@@ -43,8 +43,8 @@ def main() -> int:
     print(f"  {join_url}")
     segno.make(join_url, error="m").terminal(compact=True)
     print("工作人员 Staff sign-in links (open one to sign in as that role):")
-    for role in ("admin", "liaison", "volunteer", "supplier"):
-        print(f"  {role:<9} {base_url}/#/signin/{demo['tokens'][role]}")
+    for role in ("admin", "liaison", "info_officer", "volunteer", "supplier"):
+        print(f"  {role:<12} {base_url}/#/signin/{demo['tokens'][role]}")
     print("", flush=True)
     print(f"Tokens and ids written to {state_dir / 'dev.json'}")
     print("Ctrl-C to stop. Data lives in memory and is gone when you stop.", flush=True)

@@ -10,14 +10,14 @@ def test_make_dev__prints_url_join_qr_and_staff_links(dev_stack):
     assert f"保供 Baogong is running at {info['base_url']}" in out
     assert info["join_url"] in out
     assert "▀" in out and "█" in out  # the terminal QR code
-    for role in ("admin", "liaison", "volunteer", "supplier"):
+    for role in ("admin", "liaison", "info_officer", "volunteer", "supplier"):
         assert f"{info['base_url']}/#/signin/{info['tokens'][role]}" in out
 
 
 def test_make_dev__writes_dev_json_per_the_contract(dev_stack):
     info = dev_stack.info
     assert {"base_url", "join_key", "community_id", "round_id", "tokens"} <= set(info)
-    assert set(info["tokens"]) >= {"admin", "liaison", "volunteer", "supplier"}
+    assert set(info["tokens"]) >= {"admin", "liaison", "info_officer", "volunteer", "supplier"}
     assert info["base_url"] == f"http://127.0.0.1:{dev_stack.port}"
 
 
