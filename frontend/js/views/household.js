@@ -208,7 +208,7 @@ function drawWaiting(root) {
       if (refresh.isConnected) { refresh.disabled = false; refresh.textContent = t('household.refresh'); }
     },
   }, t('household.refresh'));
-  root.appendChild(h('section', { class: 'household household-waiting', 'data-testid': 'household-waiting', 'aria-labelledby': 'hh-title' },
+  root.appendChild(h('section', { class: 'my-household household-waiting', 'data-testid': 'household-waiting', 'aria-labelledby': 'hh-title' },
     h('div', { class: 'waiting-icon', 'aria-hidden': 'true' }),
     h('h1', { id: 'hh-title', class: 'page-title' }, t('household.waiting_title')),
     h('p', { class: 'waiting-text', 'data-testid': 'waiting-text' }, waitingText(flatText())),
@@ -230,9 +230,9 @@ function drawMember(root, hh) {
     .sort((a, b) => (b.me ? 1 : 0) - (a.me ? 1 : 0) || String(a.added_at || '').localeCompare(String(b.added_at || '')));
   const room = (hh.flat && hh.flat.room) || '';
 
-  const section = h('section', { class: 'household', 'data-testid': 'household', 'aria-labelledby': 'hh-title' },
+  const section = h('section', { class: 'my-household', 'data-testid': 'household', 'aria-labelledby': 'hh-title' },
     h('h1', { id: 'hh-title', class: 'page-title' }, t('household.title')),
-    h('p', { class: 'household-flat' },
+    h('p', { class: 'my-household-flat' },
       h('span', { class: 'hint' }, t('household.flat'), ' '),
       h('strong', { 'data-testid': 'household-flat' }, flatText())));
 
@@ -244,7 +244,7 @@ function drawMember(root, hh) {
   }
 
   section.appendChild(h('h2', null, t('household.members_title')));
-  section.appendChild(h('ul', { class: 'members', 'data-testid': 'members' }, phones.map((m) => memberRow(m))));
+  section.appendChild(h('ul', { class: 'my-phones', 'data-testid': 'members' }, phones.map((m) => memberRow(m))));
   if (phones.length > 1) section.appendChild(h('p', { class: 'hint' }, t('household.remove_hint')));
 
   const me = phones.find((m) => m.me) || (hh.me ? { ...hh.me, me: true } : null);
@@ -276,9 +276,9 @@ function memberRow(m) {
   const open = asking && asking.kind === 'remove' && asking.member_id === id;
   const isBusy = busy && busy.member_id === id;
   const askId = `rm-${id}-ask`;
-  return h('li', { class: `member${m.me ? ' member-me' : ''}`, 'data-testid': 'member', 'data-member-id': id },
-    h('div', { class: 'member-head' },
-      h('span', { class: 'member-phone', 'data-testid': 'member-phone' }, m.phone_masked || ''),
+  return h('li', { class: `my-phone${m.me ? ' my-phone-me' : ''}`, 'data-testid': 'member', 'data-member-id': id },
+    h('div', { class: 'my-phone-head' },
+      h('span', { class: 'my-phone-number', 'data-testid': 'member-phone' }, m.phone_masked || ''),
       m.me ? h('span', { class: 'badge badge-me', 'data-testid': 'member-me' }, t('household.me')) : null),
     m.added_at ? h('p', { class: 'hint' }, t('household.added_at', { time: dateTime(m.added_at) })) : null,
     m.me ? null : (open || isBusy
