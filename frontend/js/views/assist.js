@@ -11,7 +11,7 @@ import {
   consoleStaff, consoleNav, drawLoadError, staffErrorText, hpath, busy, radioTiles, statusText, DEAD,
 } from './roster.js';
 
-let state = null; // {cid, ref, household, rounds, roundId, qty: {bundle_id: n}, done: order|null, refused: text|null}
+let state = null; // {cid, ref, household, rounds, roundId, qty: {bundle_id: n}, done: order|null, refused: ApiError|null}
 
 const attemptKey = (ref) => `baogong.assist.${ref}`;
 function loadAttempt(ref) {
@@ -27,14 +27,27 @@ function saveAttempt(ref, a) {
   } catch (e) { /* private mode: the attempt lives in memory only */ }
 }
 
-function maxQty(b) {
-  const stock = Number.isFinite(b.stock_left) ? b.stock_left : 0;
-  const limit = Number.isFinite(b.per_household_limit) && b.per_household_limit > 0 ? b.per_household_limit : Infinity;
-  return Math.max(0, Math.min(stock, limit));
-}
-
 const openRounds = () => (state.rounds || []).filter((r) => r.status === 'open');
 const currentRound = () => openRounds().find((r) => r.round_id === state.roundId) || null;
+
+/** bundle_id -> how many this household already has in its live orders of the round. */
+function alreadyOrdered(roundId) {
+  const n = new Map();
+  const orders = Array.isArray(state.household && state.household.orders) ? state.household.orders : [];
+  for (const o of orders) {
+    if (o.round_id !== roundId || DEAD.includes(o.status)) continue;
+    for (const l of o.lines || []) n.set(l.bundle_id, (n.get(l.bundle_id) || 0) + (Number(l.qty) || 0));
+  }
+  return n;
+}
+
+/** The most that may be chosen: the stock left, and what is left of the per-household limit. */
+function maxQty(b, ordered) {
+  const stock = Number.isFinite(b.stock_left) ? b.stock_left : 0;
+  const limit = Number.isFinite(b.per_household_limit) && b.per_household_limit > 0
+    ? b.per_household_limit - ((ordered && ordered.get(b.bundle_id)) || 0) : Infinity;
+  return Math.max(0, Math.min(stock, limit));
+}
 
 async function fetchAll(cid, ref) {
   const [household, rounds] = await Promise.all([
@@ -53,9 +66,10 @@ function settle() {
   }
   const r = currentRound();
   const bundles = new Map(((r && r.bundles) || []).map((b) => [b.bundle_id, b]));
+  const ordered = r ? alreadyOrdered(r.round_id) : new Map();
   for (const [id, n] of Object.entries(state.qty)) {
     const b = bundles.get(id);
-    const m = b ? maxQty(b) : 0;
+    const m = b ? maxQty(b, ordered) : 0;
     if (n > m) state.qty[id] = m;
     if (!state.qty[id]) delete state.qty[id];
   }
@@ -132,11 +146,14 @@ function draw(root, ctx) {
   if (existing) sec.appendChild(h('p', { class: 'msg msg-warn', 'data-testid': 'assist-has-order' }, t('assist.has_order', { status: statusText(existing.status) })));
   if (loadAttempt(state.ref)) sec.appendChild(h('p', { class: 'msg msg-warn', 'data-testid': 'assist-retry-hint' }, t('assist.retry_hint')));
 
+  const ordered = alreadyOrdered(r.round_id);
   const refs = new Map();
   const total = h('span', { class: 'total-amount', 'data-testid': 'assist-total' }, '');
   const count = h('span', { class: 'total-count' }, '');
   const submit = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'assist-submit' }, t('assist.submit'));
-  const refused = h('p', { class: 'msg msg-error', 'data-testid': 'assist-error', role: 'alert', hidden: !state.refused }, state.refused || '');
+  const refusedText = (err) => t('assist.refused', { reason: staffErrorText(err) });
+  const refused = h('p', { class: 'msg msg-error', 'data-testid': 'assist-error', role: 'alert', hidden: !state.refused },
+    state.refused ? refusedText(state.refused) : '');
 
   const update = () => {
     let fen = 0; let n = 0;
@@ -148,7 +165,7 @@ function draw(root, ctx) {
       if (ref) {
         ref.value.textContent = String(q);
         ref.minus.disabled = q <= 0;
-        ref.plus.disabled = q >= maxQty(b);
+        ref.plus.disabled = q >= maxQty(b, ordered);
         ref.card.classList.toggle('chosen', q > 0);
       }
     }
@@ -157,7 +174,7 @@ function draw(root, ctx) {
     submit.disabled = n === 0;
   };
   const change = (b, d) => {
-    const q = Math.max(0, Math.min(maxQty(b), (state.qty[b.bundle_id] || 0) + d));
+    const q = Math.max(0, Math.min(maxQty(b, ordered), (state.qty[b.bundle_id] || 0) + d));
     if (q) state.qty[b.bundle_id] = q; else delete state.qty[b.bundle_id];
     update();
   };
@@ -180,7 +197,8 @@ function draw(root, ctx) {
       soldOut
         ? h('span', { class: 'badge badge-soldout', 'data-testid': 'sold-out' }, t('bundle.sold_out'))
         : h('span', { 'data-testid': 'stock-left' }, t('bundle.stock_left', { n: b.stock_left })),
-      Number.isFinite(b.per_household_limit) && b.per_household_limit > 0 ? h('span', { class: 'limit' }, t('bundle.limit', { n: b.per_household_limit })) : null),
+      Number.isFinite(b.per_household_limit) && b.per_household_limit > 0 ? h('span', { class: 'limit' }, t('bundle.limit', { n: b.per_household_limit })) : null,
+      ordered.get(b.bundle_id) ? h('span', { class: 'limit', 'data-testid': 'assist-already' }, t('assist.already', { n: ordered.get(b.bundle_id) })) : null),
     h('div', { class: 'stepper', role: 'group', 'aria-label': `${t('qty.label')}: ${b.name}` }, minus, value, plus));
     refs.set(b.bundle_id, { minus, plus, value, card });
     return card;
@@ -237,9 +255,8 @@ function draw(root, ctx) {
       }
       // Refused for good (sold out, over the limit, round closed…): a new attempt next time, fresh stock now.
       saveAttempt(state.ref, null);
-      const why = () => t('assist.refused', { reason: staffErrorText(err) });
-      showError(why, { scroll: false });
-      state.refused = why();
+      showError(() => refusedText(err), { scroll: false });
+      state.refused = err;
       try {
         const got = await fetchAll(state.cid, state.ref);
         Object.assign(state, got);
