@@ -215,6 +215,7 @@ export function specialTag(special, testid = 'special-tag') {
 export function hoursText(hours) {
   const n = Math.max(0, Math.round(Number(hours) || 0));
   if (n < 48) return t('special.hours', { n });
+  if (n % 24 === 0) return t('special.days', { d: n / 24 });
   return t('special.days_hours', { d: Math.floor(n / 24), h: n % 24 });
 }
 

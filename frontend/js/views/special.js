@@ -93,17 +93,22 @@ function card(e, root, ctx) {
   // Whole numbers here only: this is the call list.
   const calls = [];
   const seen = new Set();
-  const add = (num, label, kind) => {
+  const add = (num, who, kind) => {
     const key = String(num || '').replace(/[^0-9]/g, '');
     if (!key || seen.has(key)) return;
     seen.add(key);
-    calls.push(h('a', { class: 'btn btn-call', href: telHref(num), 'data-testid': 'special-phone', 'data-kind': kind },
-      h('span', { class: 'call-icon', 'aria-hidden': 'true' }, '☎'),
-      h('span', null, label)));
+    calls.push(h('a', {
+      class: 'btn btn-call', href: telHref(num), 'data-testid': 'special-phone', 'data-kind': kind,
+      'aria-label': `${who} ${num}`,
+    },
+    h('span', { class: 'call-icon', 'aria-hidden': 'true' }, '☎'),
+    h('span', { class: 'call-text' },
+      h('span', { class: 'call-who' }, who),
+      h('span', { class: 'call-num' }, num))));
   };
-  (Array.isArray(e.phones) ? e.phones : []).forEach((p) => add(p, t('special.call', { phone: p }), 'member'));
-  if (e.contact_phone) add(e.contact_phone, t('special.call', { phone: e.contact_phone }), 'contact');
-  if (sp.contact_phone) add(sp.contact_phone, t('special.call_contact', { name: sp.contact_name || t('special.contact_label'), phone: sp.contact_phone }), 'special-contact');
+  (Array.isArray(e.phones) ? e.phones : []).forEach((p) => add(p, t('special.call_household'), 'member'));
+  if (e.contact_phone) add(e.contact_phone, t('special.call_household'), 'contact');
+  if (sp.contact_phone) add(sp.contact_phone, t('special.call_contact', { name: sp.contact_name || t('special.contact_label') }), 'special-contact');
 
   const ref = e.flat_ref;
   const isOpen = open.has(ref);
