@@ -299,10 +299,10 @@ def approve_as_member(principal: Principal, member_id: str) -> dict:
 
 
 def remove_as_member(principal: Principal, member_id: str) -> dict:
-    """A member removes a phone of their flat, or themselves (leaving)."""
-    household = require_member(principal)
-    household = remove(household, member_id)
+    """A member removes a phone of their flat. Anyone on the flat may take themselves off:
+    a member leaving, or a pending phone withdrawing a request made for the wrong flat."""
     if member_id == principal.subject:
+        household = remove(of_caller(principal), member_id)
         return {"household_id": household.household_id, "left": True}
-    return resident_view(principal, household)
-
+    household = require_member(principal)
+    return resident_view(principal, remove(household, member_id))

@@ -225,3 +225,14 @@ def test_phone_removed_between_the_read_and_the_write__the_transaction_refuses_i
     error_of(response, 401, "membership_ended")
     assert written == []
     assert len(orders_in(demo["round_id"])) == 1
+
+
+def test_pending_phone__may_withdraw_its_own_request_and_nothing_else(client, demo, flat_a, phone_b):
+    refused = post(client, f"/api/households/mine/members/{flat_a['member_id']}/remove", {}, phone_b["token"])
+    error_of(refused, 404, "not_a_member")
+
+    response = post(client, f"/api/households/mine/members/{phone_b['member_id']}/remove", {}, phone_b["token"])
+
+    assert response.json_body == {"household_id": flat_a["household_id"], "left": True}
+    members = get(client, "/api/households/mine", flat_a["token"]).json_body["members"]
+    assert [m["member_id"] for m in members] == [flat_a["member_id"]]
