@@ -236,3 +236,21 @@ def test_assisted_order__shows_ordered_for_you_by_the_community(new_context, inf
     expect(card.get_by_test_id("pickup-code")).to_have_attribute("data-code", r.json()["pickup_code"])
     a.get_by_test_id("lang-toggle").click()
     expect(card.get_by_test_id("order-assisted")).to_have_text("Ordered for you by the community")
+
+
+@pytest.mark.browser
+def test_pending_phone__withdraws_its_request_and_registers_again(new_context, info):
+    room, phone_a, phone_b = "5908", "13912345901", "13711125901"
+    a = phone_page(new_context)
+    member = register(a, info["join_url"], building=BUILDING, unit=UNIT, room=room, phone=phone_a)
+    b = phone_page(new_context)
+    register_pending(b, info["join_url"], building=BUILDING, unit=UNIT, room=room, phone=phone_b)
+
+    b.get_by_test_id("household-rejoin").click()
+
+    expect(b.get_by_test_id("join-form")).to_be_visible()
+    assert session(b) is None
+    # The member's flat no longer lists the request.
+    r = requests.get(info["base_url"] + "/api/households/mine",
+                     headers={"Authorization": f"Bearer {member['token']}"}, timeout=30)
+    assert [m["status"] for m in r.json()["members"]] == ["member"], r.text

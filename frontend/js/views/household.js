@@ -218,8 +218,25 @@ function drawWaiting(root) {
     refresh,
     checkedAt ? h('p', { class: 'hint center', 'data-testid': 'waiting-checked' }, t('household.waiting_checked', { time: timeOfDay(checkedAt) })) : null,
     s.join_key
-      ? h('p', { class: 'center' }, h('a', { href: `#/join/${encodeURIComponent(s.join_key)}`, 'data-testid': 'household-rejoin' }, t('household.wrong_flat')))
+      ? h('p', { class: 'center' }, h('a', {
+        href: `#/join/${encodeURIComponent(s.join_key)}`, 'data-testid': 'household-rejoin',
+        onclick: (ev) => { ev.preventDefault(); withdraw(s); },
+      }, t('household.wrong_flat')))
       : null));
+}
+
+/** Wrong flat: take this phone's request off it (so it does not linger there), then register again. */
+async function withdraw(s) {
+  if (s.member_id) {
+    try {
+      await api(`/api/households/mine/members/${encodeURIComponent(s.member_id)}/remove`, { method: 'POST' });
+    } catch (err) {
+      // No signal: keep the request and stay; anything else (already gone): carry on.
+      if (err instanceof ApiError && err.retryable) { showError(() => errorText(err), { scroll: false }); return; }
+    }
+  }
+  session.clear();
+  go(`#/join/${encodeURIComponent(s.join_key)}`);
 }
 
 function drawMember(root, hh) {
