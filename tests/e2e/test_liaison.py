@@ -5,6 +5,7 @@ Flats: every test has its own room ending in 07 (residents' tests use 08, the co
 01-04), so no two tests share a household.
 """
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -134,7 +135,7 @@ def test_liaison__flags_a_household_records_a_check_in_and_places_an_assisted_or
     expect(card).to_be_visible()
     expect(card.get_by_test_id("special-category")).to_have_text("独居老人")
     expect(card).to_have_attribute("data-overdue", "false")
-    expect(card.get_by_test_id("special-due")).to_have_text(re.compile(r"^还有 .+ 到期$"))
+    expect(card.get_by_test_id("special-due")).to_have_text(re.compile(r"^还有 .+到期$"))
     expect(card.get_by_test_id("special-last")).to_have_text(re.compile(r"^上次了解："))
     expect(card.get_by_test_id("special-no-order")).to_have_text("还没下单")
     expect(card.locator(f'[data-testid="special-phone"][href="tel:{phone}"]')).to_have_count(1)
@@ -459,3 +460,74 @@ def test_liaison__sets_the_distribution_point__a_second_one_is_refused_while_one
         if before["distribution_point"]:
             dp = {k: v for k, v in before["distribution_point"].items() if k in ("name", "note") and v}
             requests.put(f"{base}/distribution-point", json=dp, headers=headers, timeout=30)
+
+
+@pytest.mark.browser
+def test_liaison__an_overdue_household_is_called_from_the_list__then_unflagged(new_context, info, api):
+    cid = info["community_id"]
+    join(info, "2栋", "1707", "13900001707")
+    page = staff_page(new_context, info)
+    page.goto(f"{info['base_url']}/#/staff/roster")
+    find_flat(page, "1707", "2栋 1707").click()
+    flat_ref = page.get_by_test_id("household").get_attribute("data-flat-ref")
+    page.get_by_test_id("hh-flag-open").click()
+    page.get_by_test_id("flag-category").select_option("seriously_ill")
+    page.get_by_test_id("flag-submit").click()
+    expect(page.get_by_test_id("hh-special-category")).to_have_text("重病患者")
+
+    # A visit two days ago, recorded now: the time is Beijing time, and shown back as such.
+    beijing = timezone(timedelta(hours=8))
+    then = (datetime.now(beijing) - timedelta(days=2)).replace(second=0, microsecond=0)
+    page.get_by_test_id("ci-method-visit").check()
+    page.get_by_test_id("ci-outcome-no_answer").check()
+    page.get_by_test_id("ci-at").fill(then.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_test_id("ci-submit").click()
+    expect(page.get_by_test_id("success-message")).to_have_text("已记录：2栋 1707 上门 未接通")
+    entry = page.get_by_test_id("ci-entry").first
+    weekday = "一二三四五六日"[then.weekday()]
+    expect(entry.get_by_test_id("ci-entry-time")).to_have_text(f"{then.month}月{then.day}日周{weekday} {then:%H:%M}")
+    expect(entry.get_by_test_id("ci-entry-outcome")).to_have_text("未接通")
+    expect(entry.get_by_test_id("ci-entry-method")).to_contain_text("上门")
+
+    before = api.get(f"/api/communities/{cid}", "liaison").json()["settings"]
+    headers = {"Authorization": f"Bearer {info['tokens']['liaison']}"}
+    r = requests.patch(f"{info['base_url']}/api/communities/{cid}/settings", json={"check_in_interval_days": 1},
+                       headers=headers, timeout=30)
+    assert r.status_code == 200, r.text
+    try:
+        # Every day now, so a day overdue: first on the "only overdue" list.
+        page.get_by_test_id("console-nav-special").click()
+        expect(page.get_by_test_id("special-interval")).to_have_text("每 1 天电话了解一次。超期的排在最前面。")
+        page.get_by_test_id("special-overdue-toggle").check()
+        card = page.get_by_test_id("special-card").first
+        expect(card).to_have_attribute("data-flat-ref", flat_ref)
+        expect(card).to_have_attribute("data-overdue", "true")
+        expect(card.get_by_test_id("special-due")).to_have_text(re.compile(r"^已超期 2[345] 小时$"))
+        expect(card.get_by_test_id("special-category")).to_have_text("重病患者")
+        expect(card.locator('[data-testid="special-phone"][href="tel:13900001707"]')).to_have_count(1)
+        no_overflow(page)
+
+        # A call from the card clears it.
+        card.get_by_test_id("special-checkin-open").click()
+        expect(card.get_by_test_id("qci-method-call")).to_be_checked()
+        card.get_by_test_id("qci-outcome-ok").check()
+        card.get_by_test_id("qci-submit").click()
+        expect(page.get_by_test_id("success-message")).to_have_text("已记录：2栋 1707 电话 正常")
+        expect(page.locator(f'[data-testid="special-card"][data-flat-ref="{flat_ref}"]')).to_have_count(0)
+        page.get_by_test_id("special-overdue-toggle").uncheck()
+        card = page.locator(f'[data-testid="special-card"][data-flat-ref="{flat_ref}"]')
+        expect(card.get_by_test_id("special-due")).to_have_text(re.compile(r"^还有 2[345] 小时到期$"))
+    finally:
+        requests.patch(f"{info['base_url']}/api/communities/{cid}/settings", json=before, headers=headers, timeout=30)
+
+    # Unflagged, asked in the page; the history stays.
+    card.get_by_test_id("special-flat").click()
+    page.get_by_test_id("hh-unflag").click()
+    expect(page.get_by_test_id("hh-unflag-confirm")).to_contain_text("确定取消这户的特殊人群标记吗？")
+    page.get_by_test_id("hh-unflag-confirm-yes").click()
+    expect(page.get_by_test_id("success-message")).to_have_text("已取消特殊人群标记")
+    expect(page.get_by_test_id("hh-not-special")).to_be_visible()
+    expect(page.get_by_test_id("ci-entry")).to_have_count(2)
+    page.get_by_test_id("console-nav-special").click()
+    expect(page.get_by_test_id("special-title")).to_be_visible()
+    expect(page.locator(f'[data-testid="special-card"][data-flat-ref="{flat_ref}"]')).to_have_count(0)

@@ -180,7 +180,7 @@ extend({
     'special.none': '没有特殊人群住户。',
     'special.none_overdue': '没有超期的住户。',
     'special.overdue': '已超期 {time}',
-    'special.due_in': '还有 {time} 到期',
+    'special.due_in': '还有 {time}到期',
     'special.hours': '{n} 小时',
     'special.days_hours': '{d} 天 {h} 小时',
     'special.days': '{d} 天',
