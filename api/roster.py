@@ -30,7 +30,7 @@ def household_of(principal: Principal, community_id: str, flat_ref: str) -> tupl
     return community, households.get(community.community_id, households.flat_key_of(flat_ref))
 
 
-def special_dict(household: Household) -> dict:
+def _special_dict(household: Household) -> dict:
     special = household.special
     return special.as_dict() if hasattr(special, "as_dict") else dict(special or {})
 
@@ -38,7 +38,7 @@ def special_dict(household: Household) -> dict:
 def special_view(household: Household, *, full_phones: bool = False) -> dict | None:
     if household.special is None:
         return None
-    special = special_dict(household)
+    special = _special_dict(household)
     out = {k: special.get(k, "") for k in ("category", "note", "contact_name", "needs", "flagged_at")}
     out["contact_phone_masked"] = households.mask_phone(special.get("contact_phone", ""))
     if full_phones:

@@ -18,9 +18,8 @@ from api import clock, households, ids, orders, rounds
 from api.auth import Principal
 from api.errors import BadInput, Conflict, NotFound, Refused, storage_errors
 from api.models import CheckIn, Household, transaction_connection
-from api.roster import check_in_view, community_of, entry, household_of, special_dict
+from api.roster import check_in_view, community_of, entry, household_of, special_view
 
-CATEGORIES = ("elderly_alone", "disabled", "pregnant", "seriously_ill", "other")
 # A phone's clock may run a little ahead of ours; more than this is a typing mistake.
 _CLOCK_SKEW = timedelta(minutes=2)
 
@@ -78,8 +77,9 @@ def check_in(principal: Principal, community_id: str, flat_ref: str, data: dict)
                        fields={"at": [f"应早于 {clock.shanghai(now)}（北京时间） / Must be before now"]})
     if household.special is None:
         raise Refused("这户还没有标记为特殊人群，请先标记", "Flag this household as special first", code="not_special")
-    record = CheckIn(f"HOUSEHOLD#{household.household_id}", f"CHECKIN#{clock.iso(at)}#{ids.new_id()}",
-                     check_in_id=ids.new_id(), at=at, method=data["method"], outcome=data["outcome"],
+    check_in_id = ids.new_id()
+    record = CheckIn(f"HOUSEHOLD#{household.household_id}", f"CHECKIN#{clock.iso(at)}#{check_in_id}",
+                     check_in_id=check_in_id, at=at, method=data["method"], outcome=data["outcome"],
                      notes=data.get("notes", ""), by=principal.subject, by_role=principal.role, created_at=now)
     previous = household.last_check_in_at
     with storage_errors():
@@ -119,8 +119,8 @@ def call_list(principal: Principal, community_id: str, overdue_only: bool) -> di
     for household in flagged:
         due_at = _since(household) + interval
         item = entry(household)
-        item["special"]["contact_phone"] = special_dict(household).get("contact_phone", "")
         item.update({
+            "special": special_view(household, full_phones=True),
             "phones": households.phones_of(household),
             "contact_phone": households.contact_phone(household),
             "due_at": clock.iso(due_at),
