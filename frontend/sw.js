@@ -1,6 +1,6 @@
 // Service worker: caches the app shell only. API responses are never cached.
 // Bump VERSION whenever any shell file changes; old caches are deleted on activate.
-const VERSION = 'v8';
+const VERSION = 'v9';
 const CACHE = `baogong-shell-${VERSION}`;
 const CACHE_PREFIX = 'baogong-shell-';
 
@@ -19,6 +19,8 @@ const SHELL = [
   './js/nav.js',
   './js/outbox.js',
   './js/staff.js',
+  './js/bundles.js',
+  './js/forms.js',
   './js/views/join.js',
   './js/views/rounds.js',
   './js/views/orders.js',

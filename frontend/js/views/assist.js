@@ -6,7 +6,8 @@ import { t } from '../i18n.js';
 import { staffApi } from '../api.js';
 import { uuid } from '../outbox.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
-import { money, dateTime, item, pickupCode } from '../format.js';
+import { money, dateTime, pickupCode } from '../format.js';
+import { bundleCard } from '../bundles.js';
 import {
   consoleStaff, consoleNav, drawLoadError, staffErrorText, hpath, busy, radioTiles, statusText, DEAD,
 } from './roster.js';
@@ -180,27 +181,13 @@ function draw(root, ctx) {
   };
 
   const bundles = h('div', { class: 'bundles' }, (r.bundles || []).map((b) => {
-    const soldOut = !(Number.isFinite(b.stock_left) && b.stock_left > 0);
-    const titleId = `ab-${b.bundle_id}`;
-    const minus = h('button', { type: 'button', class: 'step', 'data-testid': 'qty-minus', 'aria-label': t('qty.minus', { name: b.name }), onclick: () => change(b, -1) }, '−');
-    const value = h('output', { class: 'qty', 'data-testid': 'qty-value', 'aria-live': 'polite', 'aria-label': t('qty.label') }, '0');
-    const plus = h('button', { type: 'button', class: 'step', 'data-testid': 'qty-plus', 'aria-label': t('qty.plus', { name: b.name }), onclick: () => change(b, +1) }, '+');
-    const card = h('article', {
-      class: `bundle${soldOut ? ' sold-out' : ''}`, 'data-testid': 'bundle-card', 'data-bundle-id': b.bundle_id,
-      'data-sold-out': soldOut ? 'true' : 'false', 'aria-labelledby': titleId,
-    },
-    h('div', { class: 'bundle-head' },
-      h('h3', { id: titleId }, b.name),
-      h('p', { class: 'price' }, h('span', { 'data-testid': 'bundle-price' }, money(b.price_fen)), h('span', { class: 'price-unit' }, t('bundle.price_unit')))),
-    Array.isArray(b.items) && b.items.length ? h('ul', { class: 'items', 'aria-label': t('bundle.items') }, b.items.map((it) => h('li', null, item(it)))) : null,
-    h('p', { class: 'stock' },
-      soldOut
-        ? h('span', { class: 'badge badge-soldout', 'data-testid': 'sold-out' }, t('bundle.sold_out'))
-        : h('span', { 'data-testid': 'stock-left' }, t('bundle.stock_left', { n: b.stock_left })),
-      Number.isFinite(b.per_household_limit) && b.per_household_limit > 0 ? h('span', { class: 'limit' }, t('bundle.limit', { n: b.per_household_limit })) : null,
-      ordered.get(b.bundle_id) ? h('span', { class: 'limit', 'data-testid': 'assist-already' }, t('assist.already', { n: ordered.get(b.bundle_id) })) : null),
-    h('div', { class: 'stepper', role: 'group', 'aria-label': `${t('qty.label')}: ${b.name}` }, minus, value, plus));
-    refs.set(b.bundle_id, { minus, plus, value, card });
+    const already = ordered.get(b.bundle_id);
+    const { card, refs: ref } = bundleCard(b, {
+      titleId: `ab-${b.bundle_id}`,
+      onStep: (delta) => change(b, delta),
+      extra: already ? h('span', { class: 'limit', 'data-testid': 'assist-already' }, t('assist.already', { n: already })) : null,
+    });
+    refs.set(b.bundle_id, ref);
     return card;
   }));
 

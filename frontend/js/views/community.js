@@ -5,8 +5,9 @@ import { t } from '../i18n.js';
 import { staffApi } from '../api.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { dateTime, halfWidth } from '../format.js';
+import { makeForm } from '../forms.js';
 import {
-  consoleStaff, consoleNav, drawLoadError, showStaffError, showFormError, cpath, busy, confirmBox, makeForm,
+  consoleStaff, consoleNav, drawLoadError, showStaffError, showFormError, cpath, busy, confirmBox,
 } from './roster.js';
 
 let state = null; // {cid, data}

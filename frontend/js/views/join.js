@@ -6,6 +6,7 @@ import { h, clear, showError, showSuccess, showInfo, clearMessage } from '../ui.
 import '../strings/household.js';
 import { digits, halfWidth, flat as flatLabel } from '../format.js';
 import { go } from '../nav.js';
+import { asList, makeForm } from '../forms.js';
 
 const FIELDS = ['building', 'unit', 'room', 'phone', 'name'];
 
@@ -14,13 +15,6 @@ const FIELDS = ['building', 'unit', 'room', 'phone', 'name'];
 let cache = { key: null, data: null };
 let draft = { building: '', unit: '', room: '', phone: '', name: '' };
 let fieldErrors = {};
-
-function asList(v) {
-  if (v === null || v === undefined) return [];
-  if (Array.isArray(v)) return v.flatMap(asList);
-  if (typeof v === 'object') return Object.values(v).flatMap(asList);
-  return [String(v)];
-}
 
 export async function joinView(root, [key], ctx) {
   if (cache.key !== key || !cache.data || ctx.refresh) {
@@ -50,33 +44,10 @@ function draw(root, key, c) {
   };
 
   const s = session.get();
-  const errorEls = {};
-  const inputs = {};
-
-  function field(name, label, control, hint) {
-    const err = h('p', { class: 'field-error', id: `${name}-error`, 'data-testid': `field-error-${name}`, hidden: true });
-    errorEls[name] = err;
-    inputs[name] = control;
-    control.id = `f-${name}`;
-    const describedBy = [hint ? `${name}-hint` : null, `${name}-error`].filter(Boolean).join(' ');
-    control.setAttribute('aria-describedby', describedBy);
-    return h('div', { class: 'field', 'data-field': name },
-      h('label', { for: `f-${name}` }, label),
-      hint ? h('p', { class: 'hint', id: `${name}-hint` }, hint) : null,
-      control,
-      err);
-  }
-
-  function setFieldError(name, msgs) {
-    const el = errorEls[name];
-    if (!el) return false;
-    const list = asList(msgs);
-    el.textContent = list.join(t('list_sep'));
-    el.hidden = list.length === 0;
-    if (list.length) inputs[name].setAttribute('aria-invalid', 'true');
-    else inputs[name].removeAttribute('aria-invalid');
-    return true;
-  }
+  // Error lines keep their own test ids (field-error-<name>), as before the shared helper.
+  const fields = makeForm('join', 'join', { errorTestId: (name) => `field-error-${name}` });
+  const field = fields.field;
+  const setFieldError = fields.setError;
 
   // Building
   const building = h('select', { name: 'building', 'data-testid': 'building', required: true, autocomplete: 'off' },
@@ -203,8 +174,8 @@ function draw(root, key, c) {
   });
 
   function focusFirstInvalid() {
-    const f = FIELDS.find((n) => errorEls[n] && !errorEls[n].hidden);
-    if (f && inputs[f]) inputs[f].focus();
+    const f = FIELDS.find((n) => fields.inputs[n] && fields.inputs[n].getAttribute('aria-invalid') === 'true');
+    if (f) fields.inputs[f].focus();
     else window.scrollTo(0, 0);
   }
 

@@ -8,6 +8,7 @@ import * as staff from '../staff.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { money, dateTime, pickupCode, halfWidth, digits } from '../format.js';
 import { go } from '../nav.js';
+import { makeForm } from '../forms.js';
 
 // ======================================================================
 // The console kit
@@ -117,63 +118,6 @@ export function confirmBox({ testid, question, hint, yes, no = t('hh.keep'), onY
   noBtn.addEventListener('click', () => onNo && onNo());
   setTimeout(() => { const q = box.querySelector('.confirm-question'); if (q && q.isConnected) q.focus(); }, 0);
   return box;
-}
-
-function asList(m) {
-  if (Array.isArray(m)) return m.map(String);
-  if (m && typeof m === 'object') return Object.values(m).flatMap(asList);
-  return m ? [String(m)] : [];
-}
-
-/**
- * Labelled fields with their own error lines. prefix keeps ids unique on a page;
- * each control gets data-testid `${tid}-${name}` (tid defaults to prefix).
- */
-export function makeForm(prefix, tid = prefix) {
-  const errs = {};
-  const inputs = {};
-  const order = [];
-  function field(name, label, control, hint) {
-    const id = `${prefix}-${name}`;
-    const err = h('p', { class: 'field-error', id: `${id}-error`, 'data-testid': `${tid}-${name}-error`, hidden: true });
-    errs[name] = err;
-    inputs[name] = control;
-    order.push(name);
-    control.id = control.id || `f-${id}`;
-    if (!control.getAttribute('data-testid')) control.setAttribute('data-testid', `${tid}-${name}`);
-    control.setAttribute('aria-describedby', [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(' '));
-    return h('div', { class: 'field', 'data-field': name },
-      h('label', { for: control.id }, label),
-      hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
-      control,
-      err);
-  }
-  function setError(name, msgs) {
-    const el = errs[name];
-    if (!el) return false;
-    const list = asList(msgs);
-    el.textContent = list.join(t('list_sep'));
-    el.hidden = list.length === 0;
-    if (list.length) inputs[name].setAttribute('aria-invalid', 'true');
-    else inputs[name].removeAttribute('aria-invalid');
-    return true;
-  }
-  function clearErrors() { order.forEach((n) => setError(n, [])); }
-  /** Field messages of a 400 onto the fields; returns the ones that belong to no field. */
-  function applyServer(err) {
-    const extra = [];
-    if (err && err.fields) {
-      for (const [f, msgs] of Object.entries(err.fields)) {
-        if (!setError(f, msgs)) extra.push(...asList(msgs));
-      }
-    }
-    return extra;
-  }
-  function focusFirst() {
-    const n = order.find((x) => errs[x] && !errs[x].hidden);
-    if (n && inputs[n]) inputs[n].focus();
-  }
-  return { field, setError, clearErrors, applyServer, focusFirst, inputs };
 }
 
 /** Show a refused submission: the server's message at the top, field messages by their fields. */

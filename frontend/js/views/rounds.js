@@ -4,8 +4,9 @@ import { api, errorText } from '../api.js';
 import * as session from '../session.js';
 import * as outbox from '../outbox.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
-import { money, dateTime, item, timeOfDay } from '../format.js';
+import { money, dateTime, timeOfDay } from '../format.js';
 import { go } from '../nav.js';
+import { bundleCard as makeBundleCard } from '../bundles.js';
 import { refreshMembership, isNotAMember, waitingBanner, requestsBanner } from './household.js';
 
 const CART_KEY = 'baogong.cart';
@@ -202,38 +203,12 @@ function draw(root, c, pend, ctx) {
   }
 
   function bundleCard(r, b, open) {
-    const soldOut = !(Number.isFinite(b.stock_left) && b.stock_left > 0);
-    const titleId = `b-${r.round_id}-${b.bundle_id}`;
-    const card = h('article', {
-      class: `bundle${soldOut ? ' sold-out' : ''}`, 'data-testid': 'bundle-card', 'data-bundle-id': b.bundle_id,
-      'data-sold-out': soldOut ? 'true' : 'false', 'aria-labelledby': titleId,
-    },
-    h('div', { class: 'bundle-head' },
-      h('h3', { id: titleId }, b.name),
-      h('p', { class: 'price' }, h('span', { 'data-testid': 'bundle-price' }, money(b.price_fen)), h('span', { class: 'price-unit' }, t('bundle.price_unit')))),
-    Array.isArray(b.items) && b.items.length
-      ? h('ul', { class: 'items', 'aria-label': t('bundle.items') }, b.items.map((it) => h('li', null, item(it))))
-      : null,
-    h('p', { class: 'stock' },
-      soldOut
-        ? h('span', { class: 'badge badge-soldout', 'data-testid': 'sold-out' }, t('bundle.sold_out'))
-        : h('span', { 'data-testid': 'stock-left' }, t('bundle.stock_left', { n: b.stock_left })),
-      Number.isFinite(b.per_household_limit) && b.per_household_limit > 0
-        ? h('span', { class: 'limit' }, t('bundle.limit', { n: b.per_household_limit }))
-        : null));
-
-    if (open) {
-      const minus = h('button', {
-        type: 'button', class: 'step', 'data-testid': 'qty-minus', 'aria-label': t('qty.minus', { name: b.name }),
-        onclick: () => change(r, b, -1),
-      }, '−');
-      const value = h('output', { class: 'qty', 'data-testid': 'qty-value', 'aria-live': 'polite', 'aria-label': t('qty.label') }, '0');
-      const plus = h('button', {
-        type: 'button', class: 'step', 'data-testid': 'qty-plus', 'aria-label': t('qty.plus', { name: b.name }),
-        onclick: () => change(r, b, +1),
-      }, '+');
-      card.appendChild(h('div', { class: 'stepper', role: 'group', 'aria-label': `${t('qty.label')}: ${b.name}` }, minus, value, plus));
-      refs.set(b.bundle_id, { minus, plus, value, card });
+    const { card, refs: ref } = makeBundleCard(b, {
+      titleId: `b-${r.round_id}-${b.bundle_id}`,
+      onStep: open ? (delta) => change(r, b, delta) : null,
+    });
+    if (ref) {
+      refs.set(b.bundle_id, ref);
       updateBundle(b);
     }
     return card;
