@@ -346,13 +346,17 @@ def mine(principal: Principal) -> dict:
     return {"orders": of_household(principal.household_id)}
 
 
+_ROSTER_ATTRIBUTES = ["PK", "SK", "kind", "order_id", "household_id", "status", "total_fen", "assisted_by"]
+
+
 def live_by_household(round_id: str, community_id: str, building_prefix: str = "") -> dict[str, Order]:
     """household id → its live order in a round (the latest, if several), for one community.
 
     One Query on the round's partition, narrowed to a building by `building_prefix`
-    (a flat-key prefix such as `B003#`).
+    (a flat-key prefix such as `B003#`). Only the attributes a roster shows are
+    read back: an order's lines are most of its size.
     """
     with storage_errors():
         orders = Order.query(f"ROUND#{round_id}", Order.sk.startswith(f"ORDER#{community_id}#{building_prefix}"),
-                             consistent_read=True)
+                             consistent_read=True, attributes_to_get=_ROSTER_ATTRIBUTES)
         return {o.household_id: o for o in orders if o.status not in DEAD}

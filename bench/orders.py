@@ -1,4 +1,4 @@
-"""`make bench`: how fast the order path is on the local stack. Printed, never asserted.
+"""`make bench`: how fast the order path (and the liaison's roster) is on the local stack. Printed, never asserted.
 
 Starts the same stack `make dev` runs (moto + API + PWA, in this process, on
 127.0.0.1), registers households, then measures placing orders over HTTP:
@@ -100,8 +100,29 @@ def main():
     print(f"  outcome {dict(sorted(outcome.items()))}  in {elapsed:.1f} s  = {CONCURRENT / elapsed:.0f} requests/s")
     print(f"  latency ms  p50 {1000 * statistics.median(s for _, s in results):.1f}"
           f"  p95 {1000 * _percentile([s for _, s in results], 95):.1f}")
+    _roster(base, demo, calls, len(tokens))
     server.shutdown()
     moto_server.shutdown()
+
+
+def _roster(base, demo, calls, flats, repeats=10):
+    """The liaison's roster of the whole community, and of one building, with this round's orders."""
+    headers = {"Authorization": f"Bearer {demo['tokens']['liaison']}"}
+    url = f"{base}/api/communities/{demo['community_id']}/roster"
+    print(f"\nroster: {flats} flats, each with its order status in the newest open round")
+    for label, params in (("whole community", {}), ("one building (3栋)", {"building": "3栋"})):
+        timings = []
+        calls.clear()
+        for _ in range(repeats):
+            started = time.perf_counter()
+            r = requests.get(url, params=params, headers=headers, timeout=300)
+            r.raise_for_status()
+            timings.append(time.perf_counter() - started)
+        shown = len(r.json()["households"])
+        per = {name: n / repeats for name, n in sorted(calls.items())}
+        print(f"  {label}: {shown} flats  p50 {1000 * statistics.median(timings):.0f} ms"
+              f"  max {1000 * max(timings):.0f} ms  {len(r.content) // 1024} KiB;  DynamoDB calls: "
+              + ", ".join(f"{k} {v:g}" for k, v in per.items()))
 
 
 if __name__ == "__main__":
