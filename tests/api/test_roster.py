@@ -1,4 +1,6 @@
 """The liaison's console: the roster, squatting and handover, who may see it, and bad input."""
+import json
+
 import pytest
 
 from api import bootstrap
@@ -313,3 +315,47 @@ def test_settings__check_in_interval_out_of_range__is_400(client, demo):
 def test_community__liaison_of_another_community__is_404(client, demo, other):
     error_of(get(client, community_path(demo), other["liaison"]), 404, "not_found")
     error_of(post(client, community_path(demo, "/info-officer/retire"), {}, other["liaison"]), 404, "not_found")
+
+
+# --- every new staff route, as a neighbour with the gate poster and as another community's staff ---
+
+def _staff_routes(demo, squatted):
+    c = f"/api/communities/{demo['community_id']}"
+    flat_ = f"{c}/households/{squatted['ref']}"
+    member = squatted["family"]["member_id"]
+    order = {"round_id": demo["round_id"], "lines": [{"bundle_id": demo["bundle_ids"][1], "qty": 1}]}
+    return [
+        ("GET", c, None), ("PATCH", f"{c}/settings", {"check_in_interval_days": 5}),
+        ("PUT", f"{c}/distribution-point", {"name": "南门"}), ("POST", f"{c}/distribution-point/retire", {}),
+        ("POST", f"{c}/info-officer/retire", {}), ("GET", f"{c}/roster", None),
+        ("POST", f"{c}/households", {"building": "1栋", "room": "111"}), ("GET", flat_, None),
+        ("POST", f"{flat_}/members/{member}/approve", {}), ("POST", f"{flat_}/members/{member}/remove", {}),
+        ("POST", f"{flat_}/handover", {"member_id": member}), ("PUT", f"{flat_}/special", {"category": "disabled"}),
+        ("POST", f"{flat_}/special/remove", {}), ("POST", f"{flat_}/check-ins", {"method": "call", "outcome": "ok"}),
+        ("GET", f"{c}/special-households", None), ("POST", f"{flat_}/orders", order),
+    ]
+
+
+def _call(client, method, path, body, token):
+    headers = {"content-type": "application/json", "authorization": f"Bearer {token}", "idempotency-key": "matrix-key-1"}
+    raw = None if body is None else json.dumps(body)
+    return getattr(client.http, method.lower())(path, headers=headers, **({} if raw is None else {"body": raw}))
+
+
+def test_every_staff_route__a_resident_of_the_community_even_a_member__is_403_and_writes_nothing(client, demo,
+                                                                                              squatted):
+    with writes() as written:
+        for method, path, body in _staff_routes(demo, squatted):
+            for who in ("squatter", "family"):  # a member, and a pending phone
+                response = _call(client, method, path, body, squatted[who]["token"])
+                assert response.status_code == 403, (method, path, who, response.body)
+                assert response.json_body["error"]["code"] == "wrong_role"
+    assert written == []
+
+
+def test_every_staff_route__staff_of_another_community__is_404_and_writes_nothing(client, demo, other, squatted):
+    with writes() as written:
+        for method, path, body in _staff_routes(demo, squatted):
+            response = _call(client, method, path, body, other["liaison"])
+            assert response.status_code == 404, (method, path, response.body)
+    assert written == []
