@@ -2,12 +2,18 @@
 from chalice import Chalice, Response
 
 from api.errors import DomainError
-from api.routes import communities, exports, health, households, invites, join, orders, roster, rounds
+from api.routes import (
+    communities, exports, health, households, invites, join, orders, payment_qr, payments, roster, rounds, schedules,
+)
 
 app = Chalice(app_name="baogong")
 app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
-for blueprint in (health, join, households, rounds, orders, invites, exports, communities, roster):
+# Statements arrive as raw files; API Gateway must pass them through as bytes.
+app.api.binary_types.append("application/octet-stream")
+
+for blueprint in (health, join, households, rounds, orders, invites, exports, communities, roster, payment_qr,
+                  payments, schedules):
     app.register_blueprint(blueprint.bp, url_prefix="/api")
 
 

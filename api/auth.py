@@ -18,6 +18,8 @@ one against the community (api/roster.py). The signing secret lives in SSM
 Parameter Store (SecureString); locally `make dev` generates one.
 """
 import functools
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -63,6 +65,15 @@ class Principal:
 def _secret() -> str:
     response = aws.client("ssm").get_parameter(Name=config.TOKEN_SECRET_PARAM, WithDecryption=True)
     return response["Parameter"]["Value"]
+
+
+def sign(message: str) -> str:
+    """An HMAC-SHA256 of `message` under the token secret: for links that must work without a token."""
+    return hmac.new(_secret().encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def signed(message: str, signature: str) -> bool:
+    return hmac.compare_digest(sign(message), signature or "")
 
 
 def issue(principal: Principal) -> str:

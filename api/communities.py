@@ -156,7 +156,8 @@ def view(community: Community) -> dict:
         "join_url": f"{config.PUBLIC_URL}/#/join/{community.join_key}",
         "distribution_point": _point(community),
         "info_officer": {"name": officer.name, "since": clock.iso(officer.since)} if officer else None,
-        "settings": {"check_in_interval_days": int(community.check_in_interval_days)},
+        "settings": {"check_in_interval_days": int(community.check_in_interval_days),
+                     "fair_share_days": int(community.fair_share_days)},
     }
 
 
@@ -209,9 +210,15 @@ def retire_info_officer(community: Community) -> dict:
     return view(community)
 
 
+_SETTINGS = {"check_in_interval_days": Community.check_in_interval_days, "fair_share_days": Community.fair_share_days}
+
+
 def settings(community: Community, data: dict) -> dict:
-    with storage_errors():
-        community.update(actions=[Community.check_in_interval_days.set(data["check_in_interval_days"])])
+    """Change the settings given; the others stay."""
+    actions = [_SETTINGS[name].set(value) for name, value in data.items() if value is not None]
+    if actions:
+        with storage_errors():
+            community.update(actions=actions)
     return view(community)
 
 

@@ -10,7 +10,7 @@ building, unit and room, so "this round, this community, by building" is a
 single Query on the orders of a round.
 """
 from pynamodb.attributes import (
-    DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute,
+    BooleanAttribute, DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute,
     TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
@@ -108,6 +108,7 @@ class Community(Item, discriminator="Community"):
     distribution_point = DistributionPoint(null=True)
     info_officer = InfoOfficer(null=True)
     check_in_interval_days = NumberAttribute(default=3)
+    fair_share_days = NumberAttribute(default=3)  # one live order per household per N days; 0: off
 
 
 class Household(Item, discriminator="Household"):
@@ -181,7 +182,8 @@ class Round(Item, discriminator="Round"):
     opens_at = UTCDateTimeAttribute()
     closes_at = UTCDateTimeAttribute()
     payment_deadline = UTCDateTimeAttribute()
-    payment_qr = UnicodeAttribute()
+    payment_qr = UnicodeAttribute()  # the QR's text; "" when the round has an uploaded image instead
+    payment_qr_key = UnicodeAttribute(null=True)  # S3 key of the uploaded QR image (api/payment_qr.py)
     state = UnicodeAttribute(default="active")
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -250,6 +252,88 @@ class Order(Item, discriminator="Order"):
     pickup_code = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     assisted_by = UnicodeAttribute(null=True)  # the staff id of a liaison who ordered for the flat (代下单)
+    # Payment (see api/order_state.py): what the resident claimed, when the supplier confirmed,
+    # and why an order was expired, rejected, cancelled or taken back.
+    payment_reference = UnicodeAttribute(null=True)
+    claimed_at = UTCDateTimeAttribute(null=True)
+    confirmed_at = UTCDateTimeAttribute(null=True)
+    transaction_id = UnicodeAttribute(null=True)  # the statement row that confirmed it
+    refund = UnicodeAttribute(null=True)          # "due" or "refunded", on a paid order the supplier cancelled
+    reason = UnicodeAttribute(null=True)
+    reason_en = UnicodeAttribute(null=True)
+    holds_fair_share = BooleanAttribute(default=False)  # this order took the household's fair-share slot
+
+
+class OrderKey(Item, discriminator="OrderKey"):
+    """Finds an order by its id alone (a supplier confirming, a volunteer at the gate).
+
+    PK=ORDERID#<order_id>  SK=ORDERID; written in the order's own transaction.
+    """
+
+    round_id = UnicodeAttribute()
+    order_sk = UnicodeAttribute()
+
+
+class LedgerEntry(Item, discriminator="LedgerEntry"):
+    """One change of an order's money state (下单, 申报付款, 确认, 过期, 取消, 退款), never changed.
+
+    PK=ROUND#<rid>  SK=LEDGER#<entry_id>   (ULIDs: oldest first)
+    `from_state` / `to_state` are money states: "" (none yet), open, claimed, paid,
+    expired, cancelled, refund_due, refunded.
+    """
+
+    order_id = UnicodeAttribute()
+    community_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    by = UnicodeAttribute()
+    by_role = UnicodeAttribute()
+    from_state = UnicodeAttribute()
+    to_state = UnicodeAttribute()
+    amount_fen = NumberAttribute()
+    reason = UnicodeAttribute(default="")
+
+
+class FairShare(Item, discriminator="FairShare"):
+    """A household's fair-share slot (每户每3天报送1次): taken by a live order until `live_until`.
+
+    PK=COMMUNITY#<cid>  SK=FAIRSHARE#<flat_key>
+    Keyed by flat, not household id, so the order path's BatchGetItem can read it by key.
+    """
+
+    live_until = UTCDateTimeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+
+
+class FairShareExemption(Item, discriminator="FairShareExemption"):
+    """The liaison lets one household order in one round despite the fair-share rule.
+
+    PK=COMMUNITY#<cid>  SK=EXEMPT#<flat_key>#<rid>
+    """
+
+    round_id = UnicodeAttribute()
+    by = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class TransactionUse(Item, discriminator="TransactionUse"):
+    """A wallet statement's transaction number, once it has confirmed an order: never twice.
+
+    PK=SUPPLIER#<sid>  SK=TXN#<transaction_id>
+    """
+
+    order_id = UnicodeAttribute()
+    round_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class DeadlineMarker(Item, discriminator="DeadlineMarker"):
+    """A round's payment deadline, so the expiry job finds due rounds by key (no Scan).
+
+    PK=DEADLINE#<yyyy-mm-dd, UTC>  SK=<deadline ISO>#<rid>; `swept` once its unpaid orders expired.
+    """
+
+    round_id = UnicodeAttribute()
+    swept = BooleanAttribute(default=False)
 
 
 class PickupCodeClaim(Item, discriminator="PickupCodeClaim"):

@@ -21,15 +21,17 @@ and the PWA's outbox retries with the same Idempotency-Key.
 import random
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, households, idempotency, ids, rounds
+from api import clock, households, idempotency, ids, order_state, payment_qr, rounds
 from api.auth import Principal
 from api.errors import NotFound, Refused, StorageBusy, storage_errors
 from api.models import (
-    Bundle, Household, HouseholdQuota, Item, Order, OrderLine, PickupCodeClaim, Round, transaction_connection,
+    Bundle, Community, FairShare, FairShareExemption, Household, HouseholdQuota, Item, Order, OrderKey, OrderLine,
+    PickupCodeClaim, Round,
 )
 
 _ATTEMPTS = 5
@@ -49,10 +51,19 @@ def view(order: Order) -> dict:
         "created_at": clock.iso(order.created_at),
         "payment_deadline": clock.iso(order.payment_deadline),
         "payment_qr": order.payment_qr,
+        "payment_qr_url": payment_qr.signed_url(order.round_id),
+        "payment_note": order_state.payment_note(order),
+        "payment": payment_view(order),
         "assisted_by": order.assisted_by,
         "pickup_slot": None,
         "notices": [],
     }
+
+
+def payment_view(order: Order) -> dict:
+    reason = {"message": order.reason, "message_en": order.reason_en} if order.reason else None
+    return {"reference": order.payment_reference, "claimed_at": clock.iso(order.claimed_at),
+            "confirmed_at": clock.iso(order.confirmed_at), "refund": order.refund, "reason": reason}
 
 
 def _replay(caller: str, key: str, digest: str) -> dict | None:
@@ -113,14 +124,30 @@ def for_staff(principal: Principal, community_id: str, flat_key: str) -> Placer:
     return Placer(community_id, flat_key, principal.subject, assisted_by=principal.subject)
 
 
-def _read_for_order(placer: Placer, payload: dict) -> tuple[Round, Household, dict[str, Bundle]]:
-    """The round, the flat and the bundles named in the order: one strongly consistent BatchGetItem.
+@dataclass
+class _Read:
+    """What the order path reads, in its one BatchGetItem."""
+
+    round: Round
+    household: Household
+    bundles: dict[str, Bundle]
+    fair_share_days: int
+    live_until: datetime | None
+    exempt: bool
+
+
+def _read_for_order(placer: Placer, payload: dict) -> _Read:
+    """The round, the flat, its community, its fair-share slot and exemption, and the ordered bundles:
+    one strongly consistent BatchGetItem, by key.
 
     The flat's item carries its members, so a resident's membership is checked
     from this same read: no extra call on the order path.
     """
     round_pk = f"ROUND#{payload['round_id']}"
-    keys = [(round_pk, "ROUND"), (f"COMMUNITY#{placer.community_id}", f"HOUSEHOLD#{placer.flat_key}")]
+    community_pk = f"COMMUNITY#{placer.community_id}"
+    keys = [(round_pk, "ROUND"), (community_pk, f"HOUSEHOLD#{placer.flat_key}"), (community_pk, "COMMUNITY"),
+            (community_pk, f"FAIRSHARE#{placer.flat_key}"),
+            (community_pk, f"EXEMPT#{placer.flat_key}#{payload['round_id']}")]
     keys += [(round_pk, f"ROUND#BUNDLE#{line['bundle_id']}") for line in payload["lines"]]
     found = list(Item.batch_get(keys, consistent_read=True))
     household = next((i for i in found if isinstance(i, Household)), None)
@@ -131,7 +158,18 @@ def _read_for_order(placer: Placer, payload: dict) -> tuple[Round, Household, di
     rnd = next((i for i in found if isinstance(i, Round)), None)
     if rnd is None:
         raise NotFound("团购轮次不存在", "No such round")
-    return rnd, household, {i.bundle_id: i for i in found if isinstance(i, Bundle)}
+    community = next((i for i in found if isinstance(i, Community)), None)
+    slot = next((i for i in found if isinstance(i, FairShare)), None)
+    return _Read(round=rnd, household=household, bundles={i.bundle_id: i for i in found if isinstance(i, Bundle)},
+                 fair_share_days=int(community.fair_share_days) if community else 0,
+                 live_until=slot.live_until if slot else None,
+                 exempt=any(isinstance(i, FairShareExemption) for i in found))
+
+
+def _fair_share(live_until: datetime) -> Refused:
+    return Refused(f"每户每段时间只能下一单，您家下次可以在 {clock.shanghai(live_until)}（北京时间）之后下单",
+                   f"One order per household per period: yours may order again after {clock.shanghai(live_until)} "
+                   "(Beijing time)", code="fair_share", fields={"next_order_at": clock.iso(live_until)})
 
 
 def place(placer: Placer, key: str, payload: dict) -> tuple[dict, bool]:
@@ -139,7 +177,8 @@ def place(placer: Placer, key: str, payload: dict) -> tuple[dict, bool]:
     caller = placer.caller
     digest = idempotency.payload_hash(payload)
     with storage_errors():
-        rnd, household, by_id = _read_for_order(placer, payload)
+        read = _read_for_order(placer, payload)
+        rnd, by_id = read.round, read.bundles
         if placer.community_id not in rnd.community_ids:
             raise NotFound("团购轮次不存在", "No such round")
         unknown = [i for i, line in enumerate(payload["lines"]) if line["bundle_id"] not in by_id]
@@ -158,6 +197,9 @@ def place(placer: Placer, key: str, payload: dict) -> tuple[dict, bool]:
                 # transaction's condition remains the guard for orders racing each other.
                 if line["qty"] > bundle.stock_left:
                     raise _sold_out(bundle, int(bundle.stock_left))
+            if (read.fair_share_days > 0 and not read.exempt and read.live_until is not None
+                    and read.live_until > clock.now()):
+                raise _fair_share(read.live_until)
         except Refused:
             # A replay of an order placed before the round closed still gets its order back.
             replayed = _replay(caller, key, digest)
@@ -167,7 +209,7 @@ def place(placer: Placer, key: str, payload: dict) -> tuple[dict, bool]:
 
         for attempt in range(_ATTEMPTS):
             try:
-                return _write(placer, household, key, digest, rnd, by_id, payload)
+                return _write(placer, read, key, digest, payload)
             except _CodeTaken:
                 continue
             except _Contended:
@@ -196,13 +238,14 @@ def _pause(attempt: int) -> None:
     time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2 ** attempt))
 
 
-def _write(placer: Placer, household: Household, key: str, digest: str, rnd: Round, by_id: dict,
-           payload: dict) -> tuple[dict, bool]:
+def _write(placer: Placer, read: "_Read", key: str, digest: str, payload: dict) -> tuple[dict, bool]:
     now = clock.now()
+    rnd, household = read.round, read.household
     order_id = ids.new_id()
     code = ids.pickup_code()
     household_id = household.household_id
-    lines = [(by_id[line["bundle_id"]], line["qty"]) for line in payload["lines"]]
+    lines = [(read.bundles[line["bundle_id"]], line["qty"]) for line in payload["lines"]]
+    takes_slot = read.fair_share_days > 0 and not read.exempt
     order = Order(
         rnd.pk, f"ORDER#{placer.community_id}#{placer.flat_key}#{order_id}",
         gsi1pk=f"HOUSEHOLD#{household_id}", gsi1sk=f"ORDER#{order_id}",
@@ -212,38 +255,45 @@ def _write(placer: Placer, household: Household, key: str, digest: str, rnd: Rou
         phone=households.contact_phone(household), assisted_by=placer.assisted_by,
         lines=[OrderLine(bundle_id=b.bundle_id, name=b.name, qty=qty, price_fen=int(b.price_fen)) for b, qty in lines],
         total_fen=sum(int(b.price_fen) * qty for b, qty in lines),
-        status="placed", pickup_code=code, created_at=now,
+        status="placed", pickup_code=code, created_at=now, holds_fair_share=takes_slot,
     )
     # A phone removed between the read and this write must not order: the flat is
     # checked again inside the transaction (no extra call).
     flat_condition = (households.member_condition(placer.resident.subject) if placer.resident is not None
                       else Household.pk.exists())
-    # PynamoDB sends condition checks first, then puts, then updates; `reasons`
-    # below follow that order, so `blame` is built in the same order.
-    blame: list = ["round", "household", "idempotency", "order", "code"]
+    actor = order_state.Actor(placer.caller, placer.resident.role if placer.resident else "assisted")
+    plan = order_state.Plan()
+    plan.checks += [("round", (Round, rnd.pk, rnd.sk, (Round.closes_at > now) & (Round.state == "active"))),
+                    ("household", (Household, household.pk, household.sk, flat_condition))]
+    plan.puts += [
+        ("idempotency", (idempotency.record(placer.caller, key, digest, order.pk, order.sk),
+                         idempotency.put_condition())),
+        ("order", (order, Order.pk.does_not_exist())),
+        ("code", (PickupCodeClaim(f"PICKUP#{rnd.round_id}#{code}", "PICKUP", order_id=order_id, order_sk=order.sk),
+                  PickupCodeClaim.pk.does_not_exist())),
+        ("order_key", (OrderKey(f"ORDERID#{order_id}", "ORDERID", round_id=rnd.round_id, order_sk=order.sk),
+                       OrderKey.pk.does_not_exist())),
+        ("ledger", (order_state.entry(order, actor, "", "open"), None)),
+    ]
+    if takes_slot:
+        # One live order per household per N days (每3天1次), decided here and not by the read above.
+        plan.updates.append(("fair_share", (
+            FairShare(f"COMMUNITY#{placer.community_id}", f"FAIRSHARE#{placer.flat_key}"),
+            [FairShare.live_until.set(now + timedelta(days=read.fair_share_days)), FairShare.order_id.set(order_id)],
+            FairShare.live_until.does_not_exist() | (FairShare.live_until <= now))))
+    for bundle, qty in lines:
+        limit = int(bundle.per_household_limit)
+        plan.updates += [
+            (("stock", bundle), (Bundle(bundle.pk, bundle.sk), [Bundle.stock_left.add(-qty)], Bundle.stock_left >= qty)),
+            (("limit", bundle), (HouseholdQuota(f"HOUSEHOLD#{household_id}", f"QUOTA#{rnd.round_id}#{bundle.bundle_id}"),
+                                 [HouseholdQuota.qty.add(qty)],
+                                 HouseholdQuota.qty.does_not_exist() | (HouseholdQuota.qty <= limit - qty))),
+        ]
     with storage_errors():
         try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
-                transaction.condition_check(Round, rnd.pk, rnd.sk,
-                                            condition=(Round.closes_at > now) & (Round.state == "active"))
-                transaction.condition_check(Household, household.pk, household.sk, condition=flat_condition)
-                transaction.save(idempotency.record(placer.caller, key, digest, order.pk, order.sk),
-                                 condition=idempotency.put_condition())
-                transaction.save(order, condition=Order.pk.does_not_exist())
-                transaction.save(PickupCodeClaim(f"PICKUP#{rnd.round_id}#{code}", "PICKUP",
-                                                 order_id=order_id, order_sk=order.sk),
-                                 condition=PickupCodeClaim.pk.does_not_exist())
-                for bundle, qty in lines:
-                    transaction.update(Bundle(bundle.pk, bundle.sk), actions=[Bundle.stock_left.add(-qty)],
-                                       condition=Bundle.stock_left >= qty)
-                    limit = int(bundle.per_household_limit)
-                    transaction.update(
-                        HouseholdQuota(f"HOUSEHOLD#{household_id}", f"QUOTA#{rnd.round_id}#{bundle.bundle_id}"),
-                        actions=[HouseholdQuota.qty.add(qty)],
-                        condition=HouseholdQuota.qty.does_not_exist() | (HouseholdQuota.qty <= limit - qty))
-                    blame += [("stock", bundle), ("limit", bundle)]
+            plan.run()
         except TransactWriteError as exc:
-            failed = [who for who, reason in zip(blame, exc.cancellation_reasons)
+            failed = [who for who, reason in zip(plan.labels(), exc.cancellation_reasons)
                       if reason is not None and reason.code == "ConditionalCheckFailed"]
             if "idempotency" in failed:
                 replayed = _replay(placer.caller, key, digest)
@@ -253,6 +303,10 @@ def _write(placer: Placer, household: Household, key: str, digest: str, rnd: Rou
                 raise households.membership_ended() from exc
             if "round" in failed:
                 raise _round_closed() from exc
+            if "fair_share" in failed:
+                held = FairShare.get(f"COMMUNITY#{placer.community_id}", f"FAIRSHARE#{placer.flat_key}",
+                                     consistent_read=True)
+                raise _fair_share(held.live_until) from exc
             for who in failed:
                 if isinstance(who, tuple):
                     kind, bundle = who
@@ -265,7 +319,7 @@ def _write(placer: Placer, household: Household, key: str, digest: str, rnd: Rou
     return view(order), True
 
 
-def _own(principal: Principal, order_id: str) -> Order:
+def own(principal: Principal, order_id: str) -> Order:
     """The caller's household's order, once the caller is shown to be a member.
 
     Looked up inside the household's own index partition, so another
@@ -280,7 +334,7 @@ def _own(principal: Principal, order_id: str) -> Order:
 
 
 def get(principal: Principal, order_id: str) -> dict:
-    return view(_own(principal, order_id))
+    return view(own(principal, order_id))
 
 
 CANCELLABLE = ("placed", "payment_claimed")
@@ -288,48 +342,34 @@ DEAD = ("cancelled", "expired")
 
 
 def cancel(principal: Principal, order_id: str) -> dict:
-    """The household withdraws its order while the round is open: stock and limits come back.
+    """The household withdraws its order while the round is open: stock, limit and fair-share slot come back.
 
-    One transaction: the order turns cancelled only if it is still placed or
-    payment-claimed, and each bundle's stock and the household's count return.
-    Cancelling twice is a no-op that returns the cancelled order.
+    One transaction (api/order_state.py): the order turns cancelled only if it is
+    still placed or payment-claimed. Cancelling twice is a no-op that returns the
+    cancelled order.
     """
-    order = _own(principal, order_id)
+    order = own(principal, order_id)
     if order.status == "cancelled":
         return view(order)
     if order.status not in CANCELLABLE:
-        raise Refused("订单已付款或已在配送，不能取消，请联系供应商", "This order is paid or on its way; ask the supplier",
-                      code="not_cancellable")
-    with storage_errors():
-        rnd, bundles = rounds.load(order.round_id)
-        bundle_sk = {b.bundle_id: b.sk for b in bundles}
-        if rounds.status(rnd, clock.now()) == "closed":
-            raise Refused("本轮团购已截止，不能自行取消，请联系小区联络人",
-                          "This round has closed; ask your community liaison to cancel", code="round_closed")
-        for attempt in range(_ATTEMPTS):
-            try:
-                with TransactWrite(connection=transaction_connection()) as transaction:
-                    transaction.update(Order(order.pk, order.sk), actions=[Order.status.set("cancelled")],
-                                       condition=Order.status.is_in(*CANCELLABLE))
-                    for line in order.lines:
-                        transaction.update(Bundle(rnd.pk, bundle_sk[line.bundle_id]),
-                                           actions=[Bundle.stock_left.add(int(line.qty))])
-                        transaction.update(
-                            HouseholdQuota(f"HOUSEHOLD#{order.household_id}", f"QUOTA#{rnd.round_id}#{line.bundle_id}"),
-                            actions=[HouseholdQuota.qty.add(-int(line.qty))],
-                            condition=HouseholdQuota.qty >= int(line.qty))
-                break
-            except TransactWriteError as exc:
-                current = Order.get(order.pk, order.sk, consistent_read=True)
-                if current.status == "cancelled":
-                    return view(current)  # a concurrent cancel won; same outcome
-                if not _conflicted(exc):
-                    raise Refused("订单状态已变化，不能取消", "The order's status changed; it can no longer be cancelled",
-                                  code="not_cancellable") from exc
-                _pause(attempt)
-        else:
-            raise _busy()
-        return view(Order.get(order.pk, order.sk, consistent_read=True))
+        raise _not_cancellable()
+    rnd, _ = rounds.load(order.round_id)
+    if rounds.status(rnd, clock.now()) == "closed":
+        raise Refused("本轮团购已截止，不能自行取消，请联系小区联络人",
+                      "This round has closed; ask your community liaison to cancel", code="round_closed")
+    try:
+        order = order_state.change(order, "cancelled", order_state.Actor(principal.subject, "resident"),
+                                   allowed=CANCELLABLE)
+    except order_state.StatusChanged as changed:
+        if changed.current.status != "cancelled":  # a concurrent cancel won: same outcome
+            raise _not_cancellable() from changed
+        order = changed.current
+    return view(order)
+
+
+def _not_cancellable() -> Refused:
+    return Refused("订单已付款或已在配送，不能取消，请联系供应商", "This order is paid or on its way; ask the supplier",
+                   code="not_cancellable")
 
 
 def of_household(household_id: str) -> list[dict]:

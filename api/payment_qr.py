@@ -17,7 +17,7 @@ import re
 
 from botocore.exceptions import ClientError
 
-from api import aws, communities, config, households, ids
+from api import auth, aws, clock, communities, config, households, ids
 from api.auth import Principal
 from api.errors import BadInput, Forbidden, NotFound, storage_errors
 from api.models import Round
@@ -30,6 +30,8 @@ _SNIFF_BYTES = 16
 _PREFIX = "payment-qr/"
 _KEY = re.compile(r"^payment-qr/([0-9A-Za-z]{1,40})/[0-9A-HJKMNP-TV-Z]{26}\Z")
 _MISSING = ("404", "NoSuchKey", "403", "AccessDenied")
+LINK_DAYS = 7
+_DAY = 86_400
 # Big enough to scan from a phone screen: 8 px a module, the standard 4-module quiet zone.
 SCALE, BORDER = 8, 4
 
@@ -139,16 +141,48 @@ def _ensure_may_see(principal: Principal, rnd: Round) -> None:
         raise _not_found() from None
 
 
+def _link_message(round_id: str, expires: int) -> str:
+    return f"payment-qr:{round_id}:{expires}"
+
+
+def signed_url(round_id: str) -> str:
+    """The QR's URL for an `<img>`, which cannot send a token: signed, valid for a week.
+
+    Handed out only inside answers that already checked who may see the round
+    (their orders, the round list). The expiry is rounded up to a day so the URL,
+    and so the image's cache entry, stays the same all day.
+    """
+    expires = (int(clock.now().timestamp()) // _DAY + 1) * _DAY + LINK_DAYS * _DAY
+    signature = auth.sign(_link_message(round_id, expires))
+    return f"/api/rounds/{round_id}/payment-qr?expires={expires}&sig={signature}"
+
+
+def image_by_link(round_id: str, expires: str, signature: str) -> tuple[str, bytes]:
+    """The image for a signed link; a bad or stale signature is a 404, like no round at all."""
+    if not expires.isdigit() or int(expires) < clock.now().timestamp() \
+            or not auth.signed(_link_message(round_id, int(expires)), signature):
+        raise _not_found()
+    return _image_of(_load(round_id))
+
+
+def _load(round_id: str) -> Round:
+    with storage_errors():
+        try:
+            return Round.get(f"ROUND#{round_id}", "ROUND")
+        except Round.DoesNotExist:
+            raise _not_found() from None
+
+
 def image(principal: Principal, round_id: str) -> tuple[str, bytes]:
     """(content type, bytes) of the round's payment QR, for someone who may see the round."""
     if principal.role == "resident":
         households.of_caller(principal)  # a removed phone's token stops here (401)
-    with storage_errors():
-        try:
-            rnd = Round.get(f"ROUND#{round_id}", "ROUND")
-        except Round.DoesNotExist:
-            raise _not_found() from None
+    rnd = _load(round_id)
     _ensure_may_see(principal, rnd)
+    return _image_of(rnd)
+
+
+def _image_of(rnd: Round) -> tuple[str, bytes]:
     if rnd.payment_qr_key:
         return _stored(rnd.payment_qr_key)
     if rnd.payment_qr:

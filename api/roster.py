@@ -70,7 +70,7 @@ def entry(household: Household, order: Order | None = None) -> dict:
     }
 
 
-def _building_prefix(community: Community, building: str | None) -> str:
+def building_prefix(community: Community, building: str | None) -> str:
     if not building:
         return ""
     names = [b.name for b in community.buildings]
@@ -103,7 +103,7 @@ def _rank(item: dict) -> tuple:
 
 def roster(principal: Principal, community_id: str, query: dict) -> dict:
     community = community_of(principal, community_id)
-    prefix = _building_prefix(community, query.get("building"))
+    prefix = building_prefix(community, query.get("building"))
     with storage_errors():
         flats = list(Household.query(f"COMMUNITY#{community_id}", Household.sk.startswith(f"HOUSEHOLD#{prefix}"),
                                      consistent_read=True))

@@ -8,10 +8,10 @@ from datetime import datetime
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, households, ids, suppliers
+from api import clock, communities, households, ids, payment_qr, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Forbidden, NotFound, storage_errors
-from api.models import Bundle, BundleItem, Item, Round, RoundListing, transaction_connection
+from api.models import Bundle, BundleItem, DeadlineMarker, Item, Round, RoundListing, transaction_connection
 
 RECENT_ROUNDS = 10
 _TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
@@ -63,14 +63,18 @@ def create(principal: Principal, data: dict) -> dict:
             raise Forbidden("该供应商不在此小区所属街道的保供名单中",
                             "This supplier is not registered with the community's sub-district",
                             code="supplier_outside_sub_district")
+    if data.get("payment_qr_key"):
+        payment_qr.check_upload(principal, data["payment_qr_key"], supplier_id)
+    else:
+        payment_qr.check_text(data["payment_qr"])
 
     round_id = ids.new_id()
     rnd = Round(
         f"ROUND#{round_id}", "ROUND", gsi1pk=f"SUPPLIER#{supplier_id}", gsi1sk=f"ROUND#{round_id}",
         round_id=round_id, name=data["name"], supplier_id=supplier_id, supplier_name=supplier.name,
         community_ids=community_ids, opens_at=data["opens_at"], closes_at=data["closes_at"],
-        payment_deadline=data["payment_deadline"], payment_qr=data["payment_qr"],
-        created_by=principal.subject, created_at=clock.now(),
+        payment_deadline=data["payment_deadline"], payment_qr=data.get("payment_qr") or "",
+        payment_qr_key=data.get("payment_qr_key"), created_by=principal.subject, created_at=clock.now(),
     )
     bundles = []
     for position, b in enumerate(data["bundles"], start=1):
@@ -89,8 +93,15 @@ def create(principal: Principal, data: dict) -> dict:
     with storage_errors():
         for start in range(0, len(listings), _TRANSACTION_ITEMS):
             _write_all(connection, listings[start:start + _TRANSACTION_ITEMS])
-        _write_all(connection, [rnd, *bundles])
+        _write_all(connection, [rnd, *bundles, deadline_marker(rnd)])
     return view(rnd, bundles, clock.now())
+
+
+def deadline_marker(rnd: Round) -> DeadlineMarker:
+    """Written with the round, so the expiry job finds it by key once its payment deadline passes."""
+    deadline = rnd.payment_deadline
+    return DeadlineMarker(f"DEADLINE#{deadline.date().isoformat()}", f"{clock.iso(deadline)}#{rnd.round_id}",
+                          round_id=rnd.round_id)
 
 
 def _write_all(connection: Connection, items: list[Item]) -> None:
@@ -108,6 +119,7 @@ def view(rnd: Round, bundles: list[Bundle], at: datetime) -> dict:
         "closes_at": clock.iso(rnd.closes_at),
         "payment_deadline": clock.iso(rnd.payment_deadline),
         "payment_qr": rnd.payment_qr,
+        "payment_qr_url": payment_qr.signed_url(rnd.round_id),
         "supplier": {"supplier_id": rnd.supplier_id, "name": rnd.supplier_name},
         "community_ids": list(rnd.community_ids),
         "bundles": [{

@@ -158,9 +158,15 @@ class CheckInSchema(BaseSchema):
 
 
 class SettingsSchema(BaseSchema):
-    """A community's settings: PATCH /api/communities/{cid}/settings."""
+    """A community's settings: PATCH /api/communities/{cid}/settings (any of them)."""
 
-    check_in_interval_days = Int(required=True, validate=between(1, 30))
+    check_in_interval_days = Int(load_default=None, validate=between(1, 30))
+    fair_share_days = Int(load_default=None, validate=between(0, 30))
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if data["check_in_interval_days"] is None and data["fair_share_days"] is None:
+            raise ValidationError(_msg("请至少修改一项设置", "Change at least one setting"), "check_in_interval_days")
 
 
 class DistributionPointSchema(BaseSchema):
@@ -206,7 +212,9 @@ class RoundSchema(BaseSchema):
     opens_at = AwareDateTime(required=True)
     closes_at = AwareDateTime(required=True)
     payment_deadline = AwareDateTime(required=True)
-    payment_qr = Str(required=True, validate=length(1, 1000))
+    # The payment QR: its text, or the key of an image uploaded first (POST /api/payment-qr/uploads).
+    payment_qr = Str(load_default=None, validate=length(1, 1000))
+    payment_qr_key = Str(load_default=None, validate=length(1, 200))
     bundles = List(Nested(BundleSchema), required=True, validate=length(1, 30))
 
     @validates_schema
@@ -216,6 +224,18 @@ class RoundSchema(BaseSchema):
         if data["payment_deadline"] < data["closes_at"]:
             raise ValidationError(_msg("付款截止不能早于下单截止", "payment_deadline must not be before closes_at"),
                                   "payment_deadline")
+
+    @validates_schema
+    def _one_payment_qr(self, data, **kwargs):
+        given = [name for name in ("payment_qr", "payment_qr_key") if data.get(name) is not None]
+        if not given:
+            message = _msg("请填写收款码文字 payment_qr，或先上传收款码图片再填 payment_qr_key",
+                           "Give payment_qr (the QR's text) or payment_qr_key (an uploaded QR image)")
+        elif len(given) == 2:
+            message = _msg("收款码文字和收款码图片只能填一个", "Give payment_qr or payment_qr_key, not both")
+        else:
+            return
+        raise ValidationError({"payment_qr": [message], "payment_qr_key": [message]})
 
 
 class OrderLineSchema(BaseSchema):
@@ -254,6 +274,74 @@ class RoundsQuerySchema(BaseSchema):
 class ExportQuerySchema(BaseSchema):
     format = Str(load_default="csv", validate=validate.OneOf(
         ("csv", "xlsx"), error=_msg("格式应为 csv 或 xlsx（PDF 尚未提供）", "format must be csv or xlsx (PDF is not available yet)")))
+
+
+ORDER_STATUSES = ("placed", "payment_claimed", "paid", "packed", "at_gate", "picked_up", "cancelled", "expired")
+
+
+class PaymentClaimSchema(BaseSchema):
+    """「我已付款」: POST /api/orders/{order_id}/payment-claim."""
+
+    reference = Str(load_default="", validate=validate.Regexp(r"^([0-9]{4,6}|)\Z", error=_msg(
+        "请填写交易单号的后 4 到 6 位数字，或不填", "Enter the last 4 to 6 digits of the transaction number, or nothing")))
+
+
+class BoardQuerySchema(BaseSchema):
+    """GET /api/rounds/{round_id}/orders."""
+
+    status = Str(load_default=None, validate=validate.OneOf(ORDER_STATUSES, error=_msg(
+        "状态应为 " + "、".join(ORDER_STATUSES) + " 之一", "status must be one of " + ", ".join(ORDER_STATUSES))))
+    community_id = Str(load_default=None, validate=length(1, 40))
+    building = Str(load_default=None, validate=length(1, 20))
+    cursor = Str(load_default=None, validate=length(1, 2000))
+
+
+class ConfirmSchema(BaseSchema):
+    """POST /api/rounds/{round_id}/payments/confirm."""
+
+    order_ids = List(Str(validate=length(1, 40)), required=True, validate=length(1, 500))
+    transactions = fields.Dict(keys=Str(validate=length(1, 40)), values=Str(validate=length(1, 64)),
+                               load_default=dict, error_messages={"invalid": _msg("应为对象", "Must be an object")})
+
+    @validates_schema
+    def _transactions_name_listed_orders(self, data, **kwargs):
+        stray = set(data["transactions"]) - set(data["order_ids"])
+        if stray:
+            raise ValidationError(_msg("流水对应的订单须在 order_ids 中", "Each transaction's order must be in order_ids"),
+                                  "transactions")
+        numbers = list(data["transactions"].values())
+        if len(numbers) != len(set(numbers)):
+            raise ValidationError(_msg("一笔流水只能确认一个订单", "One transaction confirms one order"), "transactions")
+
+
+class OrderReasonSchema(BaseSchema):
+    """Undo a confirmation or reject a claim: the order and why."""
+
+    order_id = Str(required=True, validate=length(1, 40))
+    reason = Str(required=True, validate=length(1, 100))
+
+
+class ReasonSchema(BaseSchema):
+    """Why the supplier cancels an order."""
+
+    reason = Str(required=True, validate=length(1, 100))
+
+
+class PaymentQrLinkSchema(BaseSchema):
+    """The signed link to a round's payment QR (see api/payment_qr.signed_url)."""
+
+    expires = Str(load_default="", validate=length(0, 12))
+    sig = Str(load_default="", validate=length(0, 64))
+
+
+class UnpaidQuerySchema(BaseSchema):
+    round_id = Str(load_default=None, validate=length(1, 40))
+
+
+class ExemptionSchema(BaseSchema):
+    """Let a household order in a round despite the fair-share rule."""
+
+    round_id = Str(required=True, validate=length(1, 40))
 
 
 # --- responses (documented in the OpenAPI spec) -------------------------------
@@ -398,6 +486,7 @@ class RoundOutSchema(Schema):
     closes_at = fields.String()
     payment_deadline = fields.String()
     payment_qr = fields.String()
+    payment_qr_url = fields.String()
     supplier = fields.Dict()
     community_ids = fields.List(fields.String())
     bundles = fields.List(fields.Nested(BundleOutSchema))
@@ -405,6 +494,16 @@ class RoundOutSchema(Schema):
 
 class RoundsOutSchema(Schema):
     rounds = fields.List(fields.Nested(RoundOutSchema))
+
+
+class PaymentQrUploadOutSchema(Schema):
+    """A presigned S3 POST: send `fields`, then `Content-Type` (image/png or image/jpeg), then `file`, to `url`."""
+
+    url = fields.String()
+    key = fields.String()
+    max_bytes = fields.Integer()
+    content_types = fields.List(fields.String())
+    fields = fields.Dict()  # last: it shadows the `fields` module in this class body
 
 
 class OrderLineOutSchema(Schema):
@@ -450,3 +549,57 @@ class TokenOutSchema(Schema):
 
 class HealthSchema(Schema):
     ok = fields.Boolean()
+
+
+class BoardOrderSchema(Schema):
+    order_id = fields.String()
+    community_id = fields.String()
+    community_name = fields.String()
+    flat_label = fields.String()
+    building = fields.String()
+    unit = fields.String()
+    room = fields.String()
+    phone_masked = fields.String()
+    total_fen = fields.Integer()
+    status = fields.String()
+    payment_note = fields.String()
+    payment = fields.Dict()
+    created_at = fields.String()
+    assisted = fields.Boolean()
+
+
+class BoardOutSchema(Schema):
+    orders = fields.List(fields.Nested(BoardOrderSchema))
+    totals = fields.Dict()
+    next_cursor = fields.String(allow_none=True)
+
+
+class ConfirmOutSchema(Schema):
+    confirmed = fields.List(fields.Nested(BoardOrderSchema))
+    refused = fields.List(fields.Dict())
+
+
+class StatementPreviewSchema(Schema):
+    format = fields.String()
+    rows = fields.Integer()
+    matched = fields.List(fields.Dict())
+    ambiguous = fields.List(fields.Dict())
+    unmatched = fields.List(fields.Dict())
+    already_used = fields.List(fields.Dict())
+    orders_without_payment = fields.List(fields.Nested(BoardOrderSchema))
+
+
+class LedgerOutSchema(Schema):
+    entries = fields.List(fields.Dict())
+
+
+class UnpaidOutSchema(Schema):
+    round = fields.Dict(allow_none=True)
+    community_name = fields.String()
+    deadline = fields.String(allow_none=True)
+    buildings = fields.List(fields.Dict())
+    reminder = fields.String()
+
+
+class SupplierRoundsOutSchema(Schema):
+    rounds = fields.List(fields.Dict())

@@ -129,7 +129,7 @@ def _thread_local_chalice_request():
 
 
 def prepare_aws(endpoint: str) -> None:
-    """Point the app at the embedded moto, give it a token secret, create the table and bucket."""
+    """Point the app at the embedded moto, give it a token secret, create the table and buckets."""
     os.environ.update({
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "cn-north-1"),
@@ -139,8 +139,8 @@ def prepare_aws(endpoint: str) -> None:
     from api import aws, config, models
     aws.client("ssm").put_parameter(Name=config.TOKEN_SECRET_PARAM, Value=secrets.token_hex(32),
                                     Type="SecureString", Overwrite=True)
-    aws.client("s3").create_bucket(Bucket=config.EXPORTS_BUCKET,
-                                   CreateBucketConfiguration={"LocationConstraint": config.REGION})
+    for bucket in (config.EXPORTS_BUCKET, config.UPLOADS_BUCKET):
+        aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.REGION})
     models.create_table()
 
 

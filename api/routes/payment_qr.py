@@ -16,10 +16,17 @@ def presign_payment_qr_upload():
 
 
 @bp.route("/rounds/{round_id}/payment-qr", methods=["GET"])
-@documented("团购收款码图片 A round's payment QR, as image/png or image/jpeg", errors=(404,))
+@documented("团购收款码图片 A round's payment QR, as image/png or image/jpeg (a token, or the signed link "
+            "`payment_qr_url` from an order or round: an <img> sends no token)",
+            query=schemas.PaymentQrLinkSchema, errors=(404,))
 def round_payment_qr(round_id):
-    principal = auth.require(bp.current_request.headers, "resident", *auth.STAFF_ROLES)
-    content_type, body = payment_qr.image(principal, round_id)
+    request = bp.current_request
+    query = schemas.load(schemas.PaymentQrLinkSchema(), dict(request.query_params or {}))
+    if query["sig"]:
+        content_type, body = payment_qr.image_by_link(round_id, query["expires"], query["sig"])
+    else:
+        principal = auth.require(request.headers, "resident", *auth.STAFF_ROLES)
+        content_type, body = payment_qr.image(principal, round_id)
     return Response(body, status_code=200, headers={
         "Content-Type": content_type,
         "Cache-Control": "private, max-age=3600",

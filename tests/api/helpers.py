@@ -164,6 +164,12 @@ def stock_left(round_id: str) -> dict[str, int]:
     return {b.bundle_id: int(b.stock_left) for b in bundles}
 
 
+def fair_share_off(community_id: str) -> None:
+    """Let a household order more than once per few days (the community setting 0), for tests of
+    what happens across several orders of one household."""
+    communities.settings(communities.get(community_id), {"fair_share_days": 0})
+
+
 # --- places and rounds --------------------------------------------------------
 
 def create_sub_district(name: str = "另一个街道") -> dict:

@@ -7,7 +7,7 @@ import pytest
 
 from api import auth
 from tests.api.helpers import (
-    create_community, create_round, error_of, get, order_body, orders_in, post, register, stock_left, writes,
+    create_community, create_round, error_of, fair_share_off, get, order_body, orders_in, post, register, stock_left, writes,
 )
 
 RICE_OIL, VEG = 0, 1
@@ -49,6 +49,7 @@ def test_assisted_order__takes_the_same_stock_is_marked_and_the_households_phone
 
 
 def test_assisted_order__counts_against_the_same_household_limit(client, demo, grandpa):
+    fair_share_off(demo["community_id"])
     own = post(client, "/api/orders", order_body(demo["round_id"], (demo["bundle_ids"][RICE_OIL], 2)),
                grandpa["token"], idempotency_key="own-order-key-1")
     assert own.status_code == 201

@@ -12,7 +12,7 @@ import time_machine
 
 from api import clock, rounds
 from tests.api.helpers import (
-    create_round, error_of, family_phone, get, new_key, order_body, orders_in, place_order, post, register, stock_left, writes,
+    create_round, error_of, fair_share_off, family_phone, get, new_key, order_body, orders_in, place_order, post, register, stock_left, writes,
 )
 
 RICE_OIL, VEG, MEAT = 0, 1, 2   # positions in demo["bundle_ids"]
@@ -306,6 +306,7 @@ def test_order__refused_multi_line_order__leaves_the_household_limit_untouched(c
 # --- per-household limit (每户限购) ----------------------------------------------------
 
 def test_order__up_to_the_limit_across_two_orders__succeeds(client, demo, resident):
+    fair_share_off(demo["community_id"])
     first = place_order(client, resident["token"], demo["round_id"], (bundle(demo, RICE_OIL), 1))
     second = place_order(client, resident["token"], demo["round_id"], (bundle(demo, RICE_OIL), 1))
 
@@ -315,6 +316,7 @@ def test_order__up_to_the_limit_across_two_orders__succeeds(client, demo, reside
 
 
 def test_order__over_the_limit_across_orders__is_422_over_household_limit(client, demo, resident):
+    fair_share_off(demo["community_id"])
     place_order(client, resident["token"], demo["round_id"], (bundle(demo, RICE_OIL), 2))
 
     response = place_order(client, resident["token"], demo["round_id"], (bundle(demo, RICE_OIL), 1))
@@ -336,6 +338,7 @@ def test_order__over_the_limit_in_one_order__is_422_over_household_limit(client,
 
 
 def test_order__limit_is_per_flat__second_family_phone_is_refused(client, demo, resident):
+    fair_share_off(demo["community_id"])
     family = family_phone(client, demo["join_key"], resident["token"], building="1栋", room="101", phone="13599998888")
     place_order(client, resident["token"], demo["round_id"], (bundle(demo, RICE_OIL), 2))
 
@@ -356,6 +359,7 @@ def test_order__limit_of_one_flat__does_not_touch_another_flat(client, demo, res
 
 
 def test_order__limit_is_per_bundle(client, demo, resident):
+    fair_share_off(demo["community_id"])
     place_order(client, resident["token"], demo["round_id"], (bundle(demo, RICE_OIL), 2))
 
     response = place_order(client, resident["token"], demo["round_id"], (bundle(demo, VEG), 3))
@@ -488,6 +492,7 @@ def test_mine__new_household__has_no_orders(client, demo, resident):
 
 
 def test_mine__lists_orders_newest_first_with_status_and_pickup_code(client, demo, resident):
+    fair_share_off(demo["community_id"])
     first = place_order(client, resident["token"], demo["round_id"], (bundle(demo, RICE_OIL), 1)).json_body
     with time_machine.travel(clock.now() + timedelta(minutes=10), tick=False):
         second = place_order(client, resident["token"], demo["round_id"], (bundle(demo, VEG), 2)).json_body

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 import segno
+import time_machine
 
 from api import auth, aws, bootstrap, clock, config
 from api.models import Round
@@ -197,9 +198,9 @@ def test_round_with_uploaded_png__stores_the_key_and_residents_get_the_same_byte
 
     assert response.status_code == 201, response.body
     created = response.json_body
-    assert created["payment_qr_url"] == f"/api/rounds/{created['round_id']}/payment-qr"
+    assert created["payment_qr_url"].startswith(f"/api/rounds/{created['round_id']}/payment-qr?expires=")
     assert created["payment_qr"] == ""
-    assert sorted(written) == ["COMMUNITY", "ROUND", "ROUND"]
+    assert sorted(written) == ["COMMUNITY", "DEADLINE", "ROUND", "ROUND"]
     assert Round.get(f"ROUND#{created['round_id']}", "ROUND").payment_qr_key == key
     image = qr_of(client, created["round_id"], resident["token"])
     assert image.status_code == 200, image.body
@@ -277,8 +278,52 @@ def test_text_round__view_and_listing_carry_the_payment_qr_url(client, demo, res
     response = get(client, f"/api/rounds?community_id={demo['community_id']}", resident["token"])
 
     [rnd] = response.json_body["rounds"]
-    assert rnd["payment_qr_url"] == f"/api/rounds/{demo['round_id']}/payment-qr"
+    assert rnd["payment_qr_url"].startswith(f"/api/rounds/{demo['round_id']}/payment-qr?expires=")
     assert rnd["payment_qr"] == "wxp://f2f0-demo-supplier-payment-code"
+
+
+# --- the signed link an <img> uses (it cannot send a token) -----------------------
+
+def _image_link(client, demo, resident) -> str:
+    listed = get(client, f"/api/rounds?community_id={demo['community_id']}", resident["token"]).json_body["rounds"]
+    return next(r for r in listed if r["round_id"] == demo["round_id"])["payment_qr_url"]
+
+
+def test_signed_link__serves_the_image_without_a_token(client, demo, resident):
+    link = _image_link(client, demo, resident)
+
+    response = client.http.get(link, headers={"accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"})
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.body.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda link: link[:-4] + "0000",                                   # a forged signature
+    lambda link: re.sub(r"expires=(\d+)", lambda m: f"expires={int(m.group(1)) + 86400}", link),  # a longer life
+    lambda link: link.replace("/payment-qr?", "/payment-qr?x=1&"),     # an unknown parameter
+])
+def test_signed_link__altered__is_refused_and_serves_nothing(client, demo, resident, tamper):
+    response = client.http.get(tamper(_image_link(client, demo, resident)), headers={"accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"})
+
+    assert response.status_code in (400, 404)
+    assert not response.body.startswith(b"\x89PNG")
+
+
+def test_signed_link__for_another_round__is_404(client, demo, resident):
+    other = create_round(demo["tokens"]["supplier"], [demo["community_id"]])
+    link = _image_link(client, demo, resident).replace(demo["round_id"], other["round_id"])
+
+    assert client.http.get(link, headers={"accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"}).status_code == 404
+
+
+def test_signed_link__after_it_expires__is_404(client, demo, resident):
+    link = _image_link(client, demo, resident)
+    expires = int(re.search(r"expires=(\d+)", link).group(1))
+
+    with time_machine.travel(datetime.fromtimestamp(expires + 1, tz=timezone.utc), tick=False):
+        assert client.http.get(link, headers={"accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"}).status_code == 404
 
 
 def test_text_too_long_for_a_qr_code__is_400_naming_payment_qr(client, demo):

@@ -247,7 +247,7 @@ def test_community__shows_its_one_distribution_point_and_information_officer(cli
 
     assert body["distribution_point"]["name"] == "北门配送点"
     assert body["info_officer"]["name"] == "王阿姨"
-    assert body["settings"] == {"check_in_interval_days": 3}
+    assert body["settings"] == {"check_in_interval_days": 3, "fair_share_days": 3}
     assert public["distribution_point"]["name"] == "北门配送点"
     assert public["info_officer"] == {"name": "王阿姨"}
 

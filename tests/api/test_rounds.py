@@ -128,7 +128,8 @@ def test_create__supplier__is_201_and_residents_see_it(client, demo, resident):
     assert bundle["bundle_id"]
     assert {k: bundle[k] for k in ("name", "price_fen", "stock_total", "stock_left", "per_household_limit")} == {
         "name": "蔬菜包", "price_fen": 3990, "stock_total": 50, "stock_left": 50, "per_household_limit": 2}
-    assert sorted(written) == ["COMMUNITY", "ROUND", "ROUND"]  # the listing, the round, its one bundle
+    # the listing, the round, its one bundle, and its payment-deadline marker
+    assert sorted(written) == ["COMMUNITY", "DEADLINE", "ROUND", "ROUND"]
     listed = rounds_of(client, demo["community_id"], resident["token"]).json_body["rounds"]
     assert listed[0] == created
 

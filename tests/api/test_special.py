@@ -116,7 +116,7 @@ def test_overdue__follows_the_communitys_interval(client, demo, grandma, start):
     check_in(client, demo, grandma["ref"])
     response = patch(client, f"/api/communities/{demo['community_id']}/settings", {"check_in_interval_days": 1},
                      demo["tokens"]["liaison"])
-    assert response.json_body["settings"] == {"check_in_interval_days": 1}
+    assert response.json_body["settings"] == {"check_in_interval_days": 1, "fair_share_days": 3}
 
     start.shift(DAY + SECOND)
 
