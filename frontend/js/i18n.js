@@ -136,8 +136,8 @@ const STRINGS = {
     'orders.cancelled': '订单已取消',
 
     'status.placed': '已下单',
-    'status.payment_claimed': '已申报付款',
-    'status.paid': '已付款',
+    'status.payment_claimed': '已付款待确认',
+    'status.paid': '已确认',
     'status.packed': '已打包',
     'status.at_gate': '已到小区门口',
     'status.picked_up': '已取货',
@@ -278,8 +278,8 @@ const STRINGS = {
     'orders.cancelled': 'Order cancelled',
 
     'status.placed': 'Placed',
-    'status.payment_claimed': 'Payment reported',
-    'status.paid': 'Paid',
+    'status.payment_claimed': 'Paid, to be confirmed',
+    'status.paid': 'Confirmed',
     'status.packed': 'Packed',
     'status.at_gate': 'At the community gate',
     'status.picked_up': 'Picked up',
