@@ -56,24 +56,31 @@ async function parseError(res) {
 /**
  * api('/api/rounds?community_id=1') -> parsed JSON.
  * Options: method, body (object, sent as JSON), headers, auth (default true: the resident's token),
- * token (send this token instead of the resident's; null sends none).
+ * token (send this token instead of the resident's; null sends none),
+ * raw (a Blob/File/ArrayBuffer sent as is, e.g. a statement file; Content-Type from headers, else
+ * application/octet-stream), timeoutMs (default 25 s).
  * Resolves to {status, data} when `full` is set, otherwise to data.
  * Throws ApiError (status 0 when there was no response).
  */
-export async function api(path, { method = 'GET', body, headers = {}, auth = true, full = false, token } = {}) {
+export async function api(path, {
+  method = 'GET', body, headers = {}, auth = true, full = false, token, raw, timeoutMs = TIMEOUT_MS,
+} = {}) {
   const h = { Accept: 'application/json', ...headers };
   if (body !== undefined) h['Content-Type'] = 'application/json';
+  else if (raw !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) {
+    h['Content-Type'] = 'application/octet-stream';
+  }
   const tok = token !== undefined ? token : (auth ? session.token() : null);
   if (tok) h.Authorization = `Bearer ${tok}`;
 
   const ctrl = typeof AbortController === 'function' ? new AbortController() : null;
-  const timer = ctrl ? setTimeout(() => ctrl.abort(), TIMEOUT_MS) : null;
+  const timer = ctrl ? setTimeout(() => ctrl.abort(), timeoutMs) : null;
   let res;
   try {
     res = await fetch(path, {
       method,
       headers: h,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body !== undefined ? JSON.stringify(body) : raw,
       credentials: 'same-origin',
       cache: 'no-store',
       signal: ctrl ? ctrl.signal : undefined,
