@@ -1,18 +1,23 @@
-// The order outbox: checkouts that have not been confirmed by the server yet.
+// The outbox: writes that have not been confirmed by the server yet — checkouts (orders) and
+// payment claims (「我已付款」). This module is the only owner of the IndexedDB outbox.
 //
 // IndexedDB schema (the only place it is defined):
 //   database "baogong", version 1
 //   object store "outbox", keyPath "key"   (key = the Idempotency-Key, a UUID)
-//   entry: {key, household_id, body: {round_id, lines: [{bundle_id, qty}]},
-//           round_name, created_at (ISO), attempts, last_error}
+//   entry: {key, kind, path, household_id, body, created_at (ISO), attempts, last_error, ...}
+//     kind "order" (the default: entries saved before kinds existed have none and are orders):
+//       path "/api/orders", body {round_id, lines: [{bundle_id, qty}]}, round_name
+//     kind "payment_claim":
+//       path "/api/orders/<order_id>/payment-claim", body {reference?}, order_id
+// One store for both kinds: no schema upgrade, and replay sends them in the order they were made.
 // If IndexedDB is unavailable (some in-app browsers, private modes) the same
 // entries are kept in localStorage under "baogong.outbox".
 //
-// One Idempotency-Key is made per checkout attempt and stored *before* the
-// request is sent, so every retry (a tap on "try again", coming back online,
-// reopening the app) sends the same key and the server never makes a second
-// order. Replay runs at start-up, on `online` and on `visibilitychange`; it
-// does not rely on Background Sync (missing in Safari/iOS and in WeChat).
+// One Idempotency-Key is made per attempt and stored *before* the request is
+// sent, so every retry (a tap on "try again", coming back online, reopening the
+// app) sends the same key and the server never makes a second order or claim.
+// Replay runs at start-up, on `online` and on `visibilitychange`; it does not
+// rely on Background Sync (missing in Safari/iOS and in WeChat).
 import { api } from './api.js';
 import * as session from './session.js';
 
@@ -82,11 +87,34 @@ export async function remove(key) {
   return undefined;
 }
 
-/** The current household's unconfirmed checkout, if any. */
-export async function pending() {
+export const ORDER = 'order';
+export const PAYMENT_CLAIM = 'payment_claim';
+
+/** An entry's kind: entries written before kinds existed are orders. */
+export function kindOf(entry) {
+  return (entry && entry.kind) || ORDER;
+}
+function pathOf(entry) {
+  return entry.path || (kindOf(entry) === ORDER ? '/api/orders' : null);
+}
+
+/** The current household's entries (all kinds). */
+async function mine() {
   const s = session.get();
-  if (!s) return null;
-  return (await list()).find((e) => e.household_id === s.household_id) || null;
+  if (!s) return [];
+  return (await list()).filter((e) => e.household_id === s.household_id);
+}
+
+/** The current household's unconfirmed checkout, if any (an order, never a payment claim). */
+export async function pending() {
+  return (await mine()).find((e) => kindOf(e) === ORDER) || null;
+}
+
+/** The current household's unconfirmed payment claims, by order id. */
+export async function pendingClaims() {
+  const m = new Map();
+  for (const e of await mine()) if (kindOf(e) === PAYMENT_CLAIM) m.set(e.order_id, e);
+  return m;
 }
 
 export function uuid() {
@@ -102,13 +130,18 @@ export function uuid() {
 // --- sending --------------------------------------------------------------
 
 const listeners = new Set();
-/** fn({state: 'sent'|'rejected'|'pending', entry, order?, httpStatus?, error?, origin}) */
+/**
+ * fn({state: 'sent'|'rejected'|'pending', entry, order?, httpStatus?, error?, origin}); `entry.kind`
+ * (see kindOf) says whether it was a checkout or a payment claim; `order` is the server's order either way.
+ */
 export function onResult(fn) { listeners.add(fn); }
 function emit(r) { listeners.forEach((fn) => { try { fn(r); } catch (e) { console.error(e); } }); }
 
 async function sendOne(entry, origin) {
   try {
-    const { status, data } = await api('/api/orders', {
+    const path = pathOf(entry);
+    if (!path) throw new Error(`outbox entry without a path: ${entry.key}`);
+    const { status, data } = await api(path, {
       method: 'POST',
       body: entry.body,
       headers: { 'Idempotency-Key': entry.key },
@@ -131,12 +164,10 @@ async function sendOne(entry, origin) {
 
 let chain = Promise.resolve();
 
-/** Send every unconfirmed checkout of this household, one at a time. */
+/** Send every unconfirmed entry (checkouts and payment claims) of this household, one at a time. */
 export function flush(origin = 'replay') {
   const run = chain.then(async () => {
-    const s = session.get();
-    if (!s) return [];
-    const entries = (await list()).filter((e) => e.household_id === s.household_id);
+    const entries = await mine();
     const results = [];
     for (const e of entries) {
       const r = await sendOne(e, origin);
@@ -160,9 +191,39 @@ export async function submit(body, meta = {}) {
   if (!entry) {
     entry = {
       key: uuid(),
+      kind: ORDER,
+      path: '/api/orders',
       household_id: s.household_id,
       body,
       round_name: meta.round_name || '',
+      created_at: new Date().toISOString(),
+      attempts: 0,
+      last_error: null,
+    };
+    await put(entry);
+  }
+  const results = await flush('user');
+  return results.find((r) => r.entry.key === entry.key) || { state: 'sent', entry, origin: 'user' };
+}
+
+/**
+ * 「我已付款」: claim payment of one order. A claim still waiting for this order with the same body
+ * is sent again with its key; another body (a corrected reference) replaces it with a new key (the
+ * server treats a second claim as a no-op, so nothing is done twice). Resolves like submit().
+ */
+export async function submitClaim(orderId, body) {
+  const s = session.get();
+  const waiting = (await pendingClaims()).get(orderId);
+  let entry = waiting && JSON.stringify(waiting.body) === JSON.stringify(body) ? waiting : null;
+  if (!entry) {
+    if (waiting) await remove(waiting.key);
+    entry = {
+      key: uuid(),
+      kind: PAYMENT_CLAIM,
+      path: `/api/orders/${encodeURIComponent(orderId)}/payment-claim`,
+      household_id: s.household_id,
+      order_id: orderId,
+      body,
       created_at: new Date().toISOString(),
       attempts: 0,
       last_error: null,
@@ -180,7 +241,7 @@ export function startReplay() {
   started = true;
   const maybe = async () => {
     if (navigator.onLine === false) return;
-    if (await pending()) flush('replay');
+    if ((await mine()).length) flush('replay');
   };
   self.addEventListener('online', maybe);
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') maybe(); });
