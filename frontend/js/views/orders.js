@@ -1,11 +1,14 @@
-// #/orders: the household's orders with status, pickup code and payment info.
+// #/orders: the household's orders with their steps, pickup code, and how to pay: the supplier's
+// QR as an image, the amount, a live countdown, the transfer note to copy, and 「我已付款」
+// (sent through the outbox, so it survives a dropped signal).
 import { t, pick } from '../i18n.js';
 import { api, errorText } from '../api.js';
 import * as session from '../session.js';
 import '../strings/household.js';
+import '../strings/payments.js';
 import * as outbox from '../outbox.js';
-import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
-import { money, dateTime, pickupCode, timeOfDay, flat as flatLabel } from '../format.js';
+import { h, clear, showError, showSuccess, showInfo, clearMessage } from '../ui.js';
+import { money, dateTime, pickupCode, timeOfDay, halfWidth, flat as flatLabel } from '../format.js';
 import { refreshMembership, isNotAMember, waitingText, requestsBanner } from './household.js';
 
 const CACHE_KEY = 'baogong.cache.orders';
@@ -13,11 +16,18 @@ const STATUSES = ['placed', 'payment_claimed', 'paid', 'packed', 'at_gate', 'pic
 const DEAD = ['cancelled', 'expired'];
 const UNPAID = ['placed', 'payment_claimed'];
 const CANCELLABLE = ['placed', 'payment_claimed']; // the API refuses the rest with 422 not_cancellable
+// The steps a live order goes through, drawn as a stepper on its card.
+const STEPS = ['placed', 'payment_claimed', 'paid', 'packed', 'at_gate', 'picked_up'];
 
 let cache = null; // {household_id, data, saved_at, stale}
 // Per order id, kept here so a re-render (language switch) keeps the card's state.
 const asking = new Set();     // the card shows "Cancel this order?"
 const cancelling = new Set(); // a cancel request is in flight
+const claimOpen = new Set();  // the 「我已付款」 form is open
+const claiming = new Set();   // a payment claim is being sent
+const claimInput = new Map(); // order id -> what was typed as the reference (kept across re-draws)
+const claimError = new Map(); // order id -> the reference's error line
+let waitingClaims = new Map(); // order id -> outbox entry of a claim not yet sent
 
 async function load(householdId, refresh) {
   if (!refresh && cache && cache.household_id === householdId) return cache;
@@ -193,12 +203,14 @@ export async function ordersView(root, params, ctx) {
     s = session.get();
     if (session.isPending(s)) { drawWaiting(root); return; }
   }
-  const [c, pend, fresh] = await Promise.all([
+  const [c, pend, fresh, claims] = await Promise.all([
     load(cacheKey(s), ctx.refresh).catch((error) => ({ error })),
     outbox.pending(),
     ctx.refresh && !member ? refreshMembership() : member,
+    outbox.pendingClaims().catch(() => new Map()),
   ]);
   if (!ctx.isCurrent()) return;
+  waitingClaims = claims;
   if (c.error && isNotAMember(c.error)) { drawWaiting(root); return; }
   if (session.isPending()) { drawWaiting(root); return; }
   // No signal and no saved list: a waiting checkout is still shown, so nobody orders it again.
@@ -225,24 +237,32 @@ export async function ordersView(root, params, ctx) {
   if (!orders.length && !pend && !c.error) section.appendChild(h('p', { class: 'empty' }, t('orders.none')));
   orders.forEach((o) => section.appendChild(orderCard(o, ctx)));
   root.appendChild(section);
+  startCountdowns();
 }
 
 function orderCard(o, ctx) {
   const dead = DEAD.includes(o.status);
   const titleId = `o-${o.order_id}`;
   const lines = Array.isArray(o.lines) ? o.lines : [];
-  const url = o.payment_qr ? safeUrl(o.payment_qr) : null;
-  const showPayment = !dead && (UNPAID.includes(o.status) || o.status === undefined);
+  const unpaid = UNPAID.includes(o.status);
 
   return h('article', {
     class: `order order-${o.status}${dead ? ' order-dead' : ''}`, 'data-testid': 'order-card',
-    'data-order-id': o.order_id, 'aria-labelledby': titleId, 'aria-busy': cancelling.has(o.order_id) ? 'true' : null,
+    'data-order-id': o.order_id, 'aria-labelledby': titleId,
+    'aria-busy': cancelling.has(o.order_id) || claiming.has(o.order_id) ? 'true' : null,
   },
   h('div', { class: 'order-head' },
     h('h2', { id: titleId }, o.round_name || ''),
     h('span', { class: `badge status-${o.status}`, 'data-testid': 'order-status', 'data-status': o.status }, statusText(o.status))),
 
   o.assisted_by ? h('p', { class: 'assisted', 'data-testid': 'order-assisted' }, t('orders.assisted')) : null,
+
+  STEPS.includes(o.status) ? stepper(o.status) : fate(o),
+
+  unpaid ? payBlock(o, ctx) : null,
+  !unpaid && !dead && o.payment && o.payment.confirmed_at
+    ? h('p', { class: 'pay-confirmed', 'data-testid': 'pay-confirmed' }, t('pay.confirmed_at', { time: dateTime(o.payment.confirmed_at) }))
+    : null,
 
   o.pickup_code && !dead
     ? h('div', { class: 'pickup' },
@@ -262,9 +282,6 @@ function orderCard(o, ctx) {
   h('p', { class: 'order-total' }, h('span', null, t('orders.total')), h('strong', { 'data-testid': 'order-card-total' }, money(o.total_fen))),
 
   h('dl', { class: 'facts' },
-    showPayment && o.payment_deadline ? [h('dt', null, t('orders.pay_by')), h('dd', { class: 'deadline', 'data-testid': 'order-pay-by' }, dateTime(o.payment_deadline))] : null,
-    showPayment && o.payment_qr ? [h('dt', null, t('orders.payment_qr')), h('dd', { class: 'payment-qr', 'data-testid': 'payment-qr' },
-      url ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, t('orders.open_payment')) : String(o.payment_qr))] : null,
     slotText(o.pickup_slot) ? [h('dt', null, t('orders.pickup_slot')), h('dd', { 'data-testid': 'pickup-slot' }, slotText(o.pickup_slot))] : null,
     slotPlace(o.pickup_slot) ? [h('dt', null, t('orders.pickup_point')), h('dd', null, slotPlace(o.pickup_slot))] : null,
     o.created_at ? [h('dt', null, t('orders.placed_at')), h('dd', null, dateTime(o.created_at))] : null),
@@ -278,4 +295,299 @@ function orderCard(o, ctx) {
     : null,
 
   CANCELLABLE.includes(o.status) && o.order_id ? cancelArea(o, ctx) : null);
+}
+
+// ---- the order's steps, and why a dead order ended ------------------------
+
+function stepper(status) {
+  const at = STEPS.indexOf(status);
+  return h('div', { class: 'steps-wrap' },
+    h('ol', { class: 'steps', 'aria-label': t('steps.label'), 'data-testid': 'order-steps', 'data-step': status },
+      STEPS.map((st, i) => h('li', {
+        class: `step-item${i < at ? ' step-done' : ''}${i === at ? ' step-now' : ''}`,
+        'aria-current': i === at ? 'step' : null, 'data-testid': 'order-step', 'data-step': st,
+      },
+      h('span', { class: 'step-dot', 'aria-hidden': 'true' }, i < at ? '✓' : String(i + 1)),
+      h('span', { class: 'step-label' }, t(`step.${st}`))))));
+}
+
+function reasonText(o) {
+  const r = o.payment && o.payment.reason;
+  if (!r) return '';
+  if (typeof r === 'string') return r;
+  return pick(r.message, r.message_en);
+}
+
+/** Plain words for an expired or cancelled order: the supplier's reason when there is one. */
+function fate(o) {
+  const p = o.payment || {};
+  const reason = reasonText(o);
+  const lines = [];
+  let kind = o.status;
+  if (o.status === 'expired') {
+    lines.push(reason || t('fate.expired'));
+  } else if (o.status === 'cancelled') {
+    // The server words the reason whole ("供应商取消了订单：缺货"): it is shown as it is.
+    if (p.refund === 'refunded') { kind = 'refunded'; lines.push(t('fate.refunded')); } else if (p.refund === 'due') { kind = 'refund_due'; lines.push(t('fate.refund_due')); }
+    if (reason) lines.push(reason);
+  }
+  if (!lines.length) return null;
+  return h('div', { class: `fate fate-${kind}`, 'data-testid': 'order-fate', 'data-fate': kind },
+    lines.map((x, i) => h('p', { class: i === 0 ? 'fate-main' : 'fate-reason' }, x)));
+}
+
+// ---- paying ---------------------------------------------------------------
+
+/** "还剩 1天 3小时" / "还剩 3小时 12分钟" / "还剩 12分钟" / "已过付款截止时间". */
+export function countdownText(iso, now = Date.now()) {
+  const end = Date.parse(iso);
+  if (!Number.isFinite(end)) return '';
+  const ms = end - now;
+  if (ms <= 0) return t('pay.overdue');
+  const mins = Math.floor(ms / 60000);
+  if (mins < 1) return t('pay.left_lt1');
+  const d = Math.floor(mins / 1440);
+  const hh = Math.floor((mins % 1440) / 60);
+  const m = mins % 60;
+  if (d > 0) return t('pay.left_dh', { d, h: hh });
+  if (hh > 0) return t('pay.left_hm', { h: hh, m });
+  return t('pay.left_m', { m });
+}
+
+let countdownTimer = null;
+function tickCountdowns() {
+  const els = document.querySelectorAll('[data-countdown]');
+  if (!els.length) { clearInterval(countdownTimer); countdownTimer = null; return; }
+  els.forEach((el) => {
+    const iso = el.getAttribute('data-countdown');
+    el.textContent = countdownText(iso);
+    const over = Date.parse(iso) <= Date.now();
+    el.classList.toggle('countdown-over', over);
+    el.setAttribute('data-overdue', over ? 'true' : 'false');
+  });
+}
+/** One timer for every countdown on the page; it stops itself when there is none left. */
+function startCountdowns() {
+  tickCountdowns();
+  if (!countdownTimer && document.querySelector('[data-countdown]')) countdownTimer = setInterval(tickCountdowns, 15000);
+}
+
+/** Copy text; falls back to selecting `el`'s text (execCommand) where the clipboard API is missing. */
+async function copyText(text, el) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); return true; }
+  } catch (e) { /* fall back */ }
+  let ok = false;
+  try {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    ok = document.execCommand('copy');
+  } catch (e) { ok = false; }
+  return ok; // when it failed the text stays selected, ready for a long-press "copy"
+}
+
+// Payment QR images the page had to fetch with the resident's token, as data: URLs, by image URL:
+// a re-drawn card shows them at once instead of asking again.
+const qrData = new Map();
+let qrNeedsToken = false; // learnt from the first image that would not load on its own
+
+async function fetchAsDataUrl(url) {
+  const tok = session.token();
+  const res = await fetch(url, { headers: tok ? { Authorization: `Bearer ${tok}` } : {}, credentials: 'same-origin' });
+  if (!res.ok) throw new Error(String(res.status));
+  const blob = await res.blob();
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(blob);
+  });
+}
+
+/**
+ * The supplier's QR as an <img> (WeChat's long-press 识别图中二维码 reads an image, not a canvas),
+ * with 「保存图片」 beside it. The image URL is tried as it is; if it will not load on its own (the
+ * API wants the resident's token, which an <img> cannot send), it is fetched once with the token
+ * and shown as a data: URL, which long-press recognition and saving read just the same.
+ */
+function qrImage(o) {
+  const url = safeUrl(o.payment_qr_url);
+  if (!url) {
+    // An order from before v2: only the QR's text.
+    const link = o.payment_qr ? safeUrl(o.payment_qr) : null;
+    return o.payment_qr
+      ? h('p', { class: 'payment-qr', 'data-testid': 'payment-qr' },
+        link ? h('a', { href: link, target: '_blank', rel: 'noopener noreferrer' }, t('pay.open_qr')) : String(o.payment_qr))
+      : null;
+  }
+  const known = qrData.get(url);
+  const failed = h('p', { class: 'field-error', 'data-testid': 'pay-qr-failed', hidden: true }, t('pay.qr_failed'));
+  const save = h('a', {
+    class: 'btn btn-secondary pay-save', href: known || url, download: `payment-qr-${o.round_id || 'round'}.png`,
+    'data-testid': 'pay-qr-save',
+  }, t('pay.save_qr'));
+  const img = h('img', {
+    class: 'pay-qr-img', src: known || (qrNeedsToken ? null : url), alt: t('pay.qr_alt'), width: '240', height: '240',
+    'data-testid': 'pay-qr-img', 'data-qr-url': url,
+  });
+  let retried = !!known;
+  const withToken = async () => {
+    retried = true;
+    img.classList.add('pay-qr-loading');
+    try {
+      const data = await fetchAsDataUrl(url);
+      qrData.set(url, data);
+      img.src = data;
+      save.href = data;
+    } catch (e) {
+      failed.hidden = false;
+      save.hidden = true;
+    }
+    img.classList.remove('pay-qr-loading');
+  };
+  img.addEventListener('error', () => {
+    if (retried) { failed.hidden = false; save.hidden = true; return; }
+    qrNeedsToken = true;
+    withToken();
+  });
+  if (!known && qrNeedsToken) withToken();
+  return h('div', { class: 'pay-qr' },
+    img,
+    h('div', { class: 'pay-qr-side' },
+      h('p', { class: 'hint' }, t('pay.qr_hint')),
+      save),
+    failed);
+}
+
+function payBlock(o, ctx) {
+  const id = o.order_id;
+  const titleId = `o-${id}-pay`;
+  const note = o.payment_note ? String(o.payment_note) : '';
+  const noteEl = h('p', { class: 'pay-note', 'data-testid': 'pay-note', id: `${titleId}-note` }, note);
+  const copied = h('span', { class: 'copy-status', 'aria-live': 'polite', 'data-testid': 'pay-note-copied' }, '');
+  const copyBtn = h('button', {
+    type: 'button', class: 'btn btn-secondary btn-copy', 'data-testid': 'pay-note-copy', 'aria-describedby': `${titleId}-note`,
+  }, t('pay.copy'));
+  copyBtn.addEventListener('click', async () => {
+    const ok = await copyText(note, noteEl);
+    copied.textContent = ok ? t('pay.copied') : t('pay.copy_failed');
+  });
+
+  return h('section', { class: 'pay', 'aria-labelledby': titleId, 'data-testid': 'pay' },
+    h('h3', { id: titleId, class: 'visually-hidden' }, t('pay.title')),
+    h('p', { class: 'pay-amount' },
+      h('span', { class: 'pay-amount-label' }, t('pay.amount')),
+      h('strong', { 'data-testid': 'pay-amount' }, money(o.total_fen))),
+    o.payment_deadline
+      ? h('div', { class: 'pay-deadline' },
+        h('p', { class: 'countdown', 'data-testid': 'pay-countdown', 'data-countdown': o.payment_deadline, 'aria-live': 'off' },
+          countdownText(o.payment_deadline)),
+        h('p', { class: 'hint', 'data-testid': 'order-pay-by' }, t('pay.deadline', { time: dateTime(o.payment_deadline) })))
+      : null,
+    qrImage(o),
+    note
+      ? h('div', { class: 'pay-note-box' },
+        h('p', { class: 'pay-note-label', id: `${titleId}-note-label` }, t('pay.note_label')),
+        h('div', { class: 'pay-note-row' }, noteEl, copyBtn),
+        copied,
+        h('p', { class: 'hint' }, t('pay.note_hint')))
+      : null,
+    claimArea(o, ctx));
+}
+
+function claimArea(o, ctx) {
+  const id = o.order_id;
+  const waiting = waitingClaims.get(id);
+  if (o.status === 'payment_claimed') {
+    const p = o.payment || {};
+    return h('div', { class: 'pay-claimed', 'data-testid': 'pay-claimed' },
+      h('p', { class: 'pay-claimed-main' }, t('pay.claimed_info')),
+      p.reference ? h('p', { 'data-testid': 'pay-claimed-ref' }, t('pay.claimed_ref', { ref: p.reference })) : null,
+      p.claimed_at ? h('p', { class: 'hint' }, t('pay.claimed_at', { time: dateTime(p.claimed_at) })) : null);
+  }
+  if (waiting && !claiming.has(id)) {
+    return h('div', { class: 'pay-claimed pay-waiting', 'data-testid': 'pay-claim-waiting' },
+      h('p', { class: 'pay-claimed-main' }, t('pay.claim_waiting_card')),
+      waiting.body && waiting.body.reference ? h('p', null, t('pay.claimed_ref', { ref: waiting.body.reference })) : null);
+  }
+  if (!claimOpen.has(id) && !claiming.has(id)) {
+    return h('button', {
+      type: 'button', class: 'btn btn-primary btn-big pay-claim', 'data-testid': 'pay-claim',
+      onclick: () => { claimOpen.add(id); clearMessage(); focusIn(redraw(id, ctx), 'pay-reference'); },
+    }, t('pay.claim'));
+  }
+  const busyNow = claiming.has(id);
+  const inputId = `o-${id}-ref`;
+  const err = claimError.get(id) || '';
+  const input = h('input', {
+    type: 'text', id: inputId, inputmode: 'numeric', autocomplete: 'off', maxlength: '6', pattern: '[0-9]*',
+    'data-testid': 'pay-reference', value: claimInput.get(id) || '', disabled: busyNow,
+    'aria-describedby': `${inputId}-hint ${inputId}-error`, 'aria-invalid': err ? 'true' : null,
+  });
+  input.addEventListener('input', () => { claimInput.set(id, input.value); });
+  const form = h('form', { class: 'pay-claim-form', novalidate: true, 'data-testid': 'pay-claim-form' },
+    h('p', { class: 'confirm-question', tabindex: '-1' }, t('pay.claim_title')),
+    h('div', { class: 'field' },
+      h('label', { for: inputId }, t('pay.reference')),
+      h('p', { class: 'hint', id: `${inputId}-hint` }, t('pay.reference_hint')),
+      input,
+      h('p', { class: 'field-error', id: `${inputId}-error`, 'data-testid': 'pay-reference-error', hidden: !err }, err)),
+    h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'pay-claim-confirm', disabled: busyNow },
+      busyNow ? t('pay.claiming') : t('pay.claim_confirm')),
+    h('button', {
+      type: 'button', class: 'btn btn-secondary', 'data-testid': 'pay-claim-back', disabled: busyNow,
+      onclick: () => { claimOpen.delete(id); claimError.delete(id); focusIn(redraw(id, ctx), 'pay-claim'); },
+    }, t('pay.claim_back')));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); sendClaim(o, ctx); });
+  return form;
+}
+
+async function sendClaim(o, ctx) {
+  const id = o.order_id;
+  if (claiming.has(id)) return;
+  const ref = halfWidth(claimInput.get(id) || '').replace(/\s+/g, '');
+  if (ref && !/^\d{4,6}$/.test(ref)) {
+    claimError.set(id, t('pay.reference_bad'));
+    focusIn(redraw(id, ctx), 'pay-reference');
+    return;
+  }
+  claimError.delete(id);
+  clearMessage();
+  claiming.add(id);
+  redraw(id, ctx);
+  const res = await outbox.submitClaim(id, ref ? { reference: ref } : {}).catch((error) => ({ state: 'pending', error }));
+  claiming.delete(id);
+  if (!ctx.isCurrent()) return;
+  waitingClaims = await outbox.pendingClaims().catch(() => waitingClaims);
+  if (res.state === 'sent') {
+    claimOpen.delete(id);
+    claimInput.delete(id);
+    if (res.order && res.order.order_id === id) remember(res.order);
+    showSuccess(() => t('pay.claimed'), { scroll: false });
+    const card = redraw(id, ctx) || cardOf(id);
+    if (card) { card.setAttribute('tabindex', '-1'); focusIn(card); }
+    return;
+  }
+  if (res.state === 'pending') {
+    claimOpen.delete(id);
+    showInfo(() => t('pay.claim_waiting'), { scroll: false });
+    focusIn(redraw(id, ctx), 'pay-claim-waiting');
+    return;
+  }
+  // Refused.
+  const err = res.error;
+  if (err && err.status === 401) { claimOpen.delete(id); ctx.rerender({ refresh: true }); return; } // signs out with the reason
+  const fieldMsgs = err && err.fields && err.fields.reference;
+  if (fieldMsgs) {
+    claimError.set(id, [].concat(fieldMsgs).join(t('list_sep')));
+    showError(() => errorText(err), { scroll: false });
+    focusIn(redraw(id, ctx), 'pay-reference');
+    return;
+  }
+  claimOpen.delete(id);
+  showError(() => errorText(err), { scroll: false });
+  ctx.rerender({ refresh: true }); // e.g. 422 not_claimable: show the order as it is now
 }
