@@ -1,0 +1,99 @@
+// #/staff/unpaid: the liaison's list of flats that have not paid yet, by building, and the
+// reminder for the residents' group chat (it names flats, never phones) to copy in one tap.
+import '../strings/roster.js';
+import '../strings/payments.js';
+import { t } from '../i18n.js';
+import { staffApi } from '../api.js';
+import { h, clear } from '../ui.js';
+import { money, dateTime } from '../format.js';
+import { consoleStaff, consoleNav, drawLoadError, cpath, statusText } from './roster.js';
+
+let state = null; // {cid, data}
+
+export async function unpaidView(root, params, ctx) {
+  const s = consoleStaff(root);
+  if (!s) return;
+  const cid = s.scope_id;
+  if (ctx.refresh || !state || state.cid !== cid) {
+    clear(root);
+    root.appendChild(h('p', { class: 'loading' }, t('loading')));
+    try {
+      state = { cid, data: await staffApi(cpath(cid, '/unpaid')) };
+    } catch (err) {
+      if (!ctx.isCurrent()) return;
+      drawLoadError(root, err, ctx, [consoleNav('unpaid')]);
+      return;
+    }
+    if (!ctx.isCurrent()) return;
+  }
+  draw(root);
+}
+
+/** Copy through the clipboard API, else through the selected text area (plain http, old WebViews). */
+async function copy(text, area) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); return true; }
+  } catch (e) { /* fall back */ }
+  try {
+    area.focus();
+    area.select();
+    area.setSelectionRange(0, text.length);
+    return document.execCommand('copy');
+  } catch (e) {
+    return false;
+  }
+}
+
+function draw(root) {
+  const d = state.data || {};
+  const round = d.round || null;
+  const buildings = Array.isArray(d.buildings) ? d.buildings : [];
+  const orders = buildings.flatMap((b) => (Array.isArray(b.orders) ? b.orders : []));
+  const fen = orders.reduce((a, o) => a + (Number(o.total_fen) || 0), 0);
+  const reminder = typeof d.reminder === 'string' ? d.reminder : '';
+  clear(root);
+
+  const area = h('textarea', {
+    id: 'unpaid-text', class: 'reminder-text', readonly: true, rows: '6', 'data-testid': 'unpaid-reminder',
+    'aria-describedby': 'unpaid-text-hint',
+  }, reminder);
+  const status = h('p', { class: 'copy-status', 'aria-live': 'polite', 'data-testid': 'unpaid-copied' }, '');
+  const btn = h('button', { type: 'button', class: 'btn btn-primary btn-big', 'data-testid': 'unpaid-copy' }, t('unpaid.copy'));
+  btn.addEventListener('click', async () => {
+    const ok = await copy(reminder, area);
+    status.textContent = ok ? t('unpaid.copied') : t('unpaid.copy_failed');
+    status.classList.toggle('copy-failed', !ok);
+    if (!ok) { area.focus(); area.select(); }
+  });
+
+  root.appendChild(h('section', { class: 'console unpaid', 'aria-labelledby': 'unpaid-title' },
+    consoleNav('unpaid'),
+    h('h1', { id: 'unpaid-title', class: 'page-title', 'data-testid': 'unpaid-title' }, t('unpaid.title')),
+    h('p', { class: 'round-line', 'data-testid': 'unpaid-round' },
+      round ? (round.name || '') : t('unpaid.no_round'),
+      d.deadline ? ` · ${t('unpaid.deadline', { time: dateTime(d.deadline) })}` : ''),
+    round
+      ? h('p', { class: 'unpaid-sum', 'data-testid': 'unpaid-count', 'data-count': orders.length },
+        orders.length ? t('unpaid.count', { n: orders.length, amount: money(fen) }) : t('unpaid.none'))
+      : null,
+    reminder && orders.length
+      ? h('div', { class: 'reminder' },
+        btn, status,
+        h('label', { for: 'unpaid-text', class: 'reminder-label' }, t('unpaid.text_label')),
+        h('p', { class: 'hint', id: 'unpaid-text-hint' }, t('unpaid.text_hint')),
+        area)
+      : null,
+    buildings.filter((b) => Array.isArray(b.orders) && b.orders.length).map((b) => h('section', {
+      class: 'block unpaid-building', 'data-testid': 'unpaid-building', 'data-building': b.building,
+      'aria-labelledby': `ub-${b.building}`,
+    },
+    h('h2', { id: `ub-${b.building}` }, b.building, h('span', { class: 'count-badge' }, String(b.orders.length))),
+    h('ul', { class: 'unpaid-list' }, b.orders.map((o) => h('li', { class: 'unpaid-row', 'data-testid': 'unpaid-row', 'data-order-id': o.order_id },
+      h('div', { class: 'flat-head' },
+        h('span', { class: 'flat-label', 'data-testid': 'unpaid-flat' }, o.flat_label || ''),
+        h('strong', { class: 'payrow-amount' }, money(o.total_fen))),
+      h('p', { class: 'unpaid-meta' },
+        o.phone_masked ? h('span', { class: 'phone', 'data-testid': 'unpaid-phone' }, o.phone_masked) : null,
+        h('span', { class: `badge status-${o.status}`, 'data-testid': 'unpaid-status' }, statusText(o.status)))))))),
+  ));
+}
