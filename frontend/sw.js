@@ -1,6 +1,6 @@
 // Service worker: caches the app shell only. API responses are never cached.
 // Bump VERSION whenever any shell file changes; old caches are deleted on activate.
-const VERSION = 'v9';
+const VERSION = 'v10';
 const CACHE = `baogong-shell-${VERSION}`;
 const CACHE_PREFIX = 'baogong-shell-';
 
@@ -32,6 +32,9 @@ const SHELL = [
   './js/views/special.js',
   './js/views/assist.js',
   './js/views/community.js',
+  './js/strings/payments.js',
+  './js/views/payments.js',
+  './js/views/unpaid.js',
   './icons/icon-192.png',
   './icons/icon-512.png',
 ];

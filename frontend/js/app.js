@@ -17,6 +17,9 @@ import { rosterView, staffHouseholdView } from './views/roster.js';
 import { specialView } from './views/special.js';
 import { assistView } from './views/assist.js';
 import { communityView } from './views/community.js';
+import './strings/payments.js';
+import { unpaidView } from './views/unpaid.js';
+import { supplierRoundsView, paymentsBoardView } from './views/payments.js';
 
 const ROUTES = [
   { re: /^#\/join\/([^/?#]+)$/, view: joinView, name: 'join', title: 'join.title', needsSession: false },
@@ -33,6 +36,10 @@ const ROUTES = [
   { re: /^#\/staff\/households\/([A-Za-z0-9.-]+)$/, view: staffHouseholdView, name: 'staff-household', title: 'roster.household_title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/special\/?$/, view: specialView, name: 'special', title: 'special.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/community\/?$/, view: communityView, name: 'community', title: 'community.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/unpaid\/?$/, view: unpaidView, name: 'unpaid', title: 'unpaid.title', needsSession: false, needsStaff: true },
+  // The supplier: their rounds, and one round's payment board.
+  { re: /^#\/staff\/rounds\/?$/, view: supplierRoundsView, name: 'supplier-rounds', title: 'sr.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/rounds\/([A-Za-z0-9-]+)\/payments\/?$/, view: paymentsBoardView, name: 'payments', title: 'board.title', needsSession: false, needsStaff: true },
 ];
 
 let navId = 0;
@@ -143,9 +150,16 @@ async function render({ refresh = true } = {}) {
   }
 }
 
-// A checkout that was stuck offline went through in the background.
+// A checkout or a payment claim that was stuck offline went through in the background.
 outbox.onResult((r) => {
   if (r.origin !== 'replay') return;
+  if (outbox.kindOf(r.entry) === outbox.PAYMENT_CLAIM) {
+    if (r.state === 'sent') showSuccess(() => t('pay.claim_sent_later'));
+    else if (r.state === 'rejected') showError(() => errorText(r.error));
+    else return;
+    if (currentRoute && currentRoute.name === 'orders') render();
+    return;
+  }
   if (r.state === 'sent') {
     localStorage.removeItem('baogong.cart');
     showSuccess(() => t('order.sent_later'));

@@ -2,6 +2,7 @@
 // Also the small kit the other console views (special, assist, community) share: the role
 // gate, the console tabs, errors, in-page confirmations and form fields.
 import '../strings/roster.js';
+import '../strings/payments.js';
 import { t } from '../i18n.js';
 import { staffApi, errorText } from '../api.js';
 import * as staff from '../staff.js';
@@ -61,7 +62,7 @@ export function consoleStaff(root, { roles = staff.CONSOLE_ROLES } = {}) {
   return null;
 }
 
-/** The console's own tabs: roster, special households, community. */
+/** The console's own tabs: roster, special households, unpaid orders, community. */
 export function consoleNav(active) {
   const tab = (name, href, label) => h('a', {
     href, 'data-testid': `console-nav-${name}`, 'aria-current': active === name ? 'page' : null,
@@ -69,6 +70,7 @@ export function consoleNav(active) {
   return h('nav', { class: 'console-nav', 'aria-label': t('console.nav') },
     tab('roster', '#/staff/roster', t('console.nav_roster')),
     tab('special', '#/staff/special', t('console.nav_special')),
+    tab('unpaid', '#/staff/unpaid', t('console.nav_unpaid')),
     tab('community', '#/staff/community', t('console.nav_community')));
 }
 

@@ -1,8 +1,9 @@
 // Staff sign-in: #/signin/<token> (links printed by `make dev`), #/invite/<code>
 // (links from POST /api/invites) and #/staff (who is signed in, sign out).
-// A liaison or information officer also gets the doors into the community's console;
-// the other roles' tools come in later versions.
+// A liaison or information officer also gets the doors into the community's console, a
+// supplier the door into their payment board; the other roles' tools come in later versions.
 import '../strings/roster.js';
+import '../strings/payments.js';
 import { t } from '../i18n.js';
 import { api, errorText } from '../api.js';
 import * as staff from '../staff.js';
@@ -49,12 +50,13 @@ export async function staffView(root, params, ctx) {
     h('p', { class: 'staff-as' }, t('staff.as')),
     h('p', { class: 'staff-role', 'data-testid': 'staff-role', 'data-role': s.role }, roleText(s.role)),
     staff.CONSOLE_ROLES.includes(s.role) ? consoleDoors() : null,
+    s.role === 'supplier' ? supplierDoors() : null,
     h('dl', { class: 'facts' },
       h('dt', null, t('staff.scope')), h('dd', { class: 'staff-scope', 'data-testid': 'staff-scope' }, s.scope_id),
       Number.isFinite(s.exp)
         ? [h('dt', null, t('staff.valid_until')), h('dd', { 'data-testid': 'staff-valid-until' }, dateTime(new Date(s.exp * 1000).toISOString()))]
         : null),
-    staff.CONSOLE_ROLES.includes(s.role) ? null : h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
+    staff.CONSOLE_ROLES.includes(s.role) || s.role === 'supplier' ? null : h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
     signout));
 }
 
@@ -66,7 +68,16 @@ function consoleDoors() {
   return h('nav', { class: 'doors', 'aria-label': t('console.nav') },
     door('roster', '#/staff/roster', t('console.open_roster'), t('console.open_roster_hint')),
     door('special', '#/staff/special', t('console.open_special'), t('console.open_special_hint')),
+    door('unpaid', '#/staff/unpaid', t('console.open_unpaid'), t('console.open_unpaid_hint')),
     door('community', '#/staff/community', t('console.open_community'), t('console.open_community_hint')));
+}
+
+/** The supplier's door: their rounds and the payment board. */
+function supplierDoors() {
+  return h('nav', { class: 'doors', 'aria-label': t('pay.door') },
+    h('a', { class: 'door', href: '#/staff/rounds', 'data-testid': 'staff-payments' },
+      h('span', { class: 'door-label' }, t('pay.door')),
+      h('span', { class: 'door-hint' }, t('pay.door_hint'))));
 }
 
 function inviteErrorText(err) {
