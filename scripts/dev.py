@@ -28,6 +28,8 @@ def main() -> int:
     from api import bootstrap
     demo = bootstrap.demo()
     server = devstack.serve(host, port)
+    stop = threading.Event()
+    threading.Thread(target=devstack.run_schedules, args=(stop,), daemon=True, name="schedules").start()
 
     join_url = f"{base_url}/#/join/{demo['join_key']}"
     dev = {"base_url": base_url, "join_key": demo["join_key"], "community_id": demo["community_id"],
@@ -47,9 +49,9 @@ def main() -> int:
         print(f"  {role:<12} {base_url}/#/signin/{demo['tokens'][role]}")
     print("", flush=True)
     print(f"Tokens and ids written to {state_dir / 'dev.json'}")
+    print(f"Scheduled jobs (expiring unpaid orders) run every {devstack.SCHEDULE_SECONDS} s.")
     print("Ctrl-C to stop. Data lives in memory and is gone when you stop.", flush=True)
 
-    stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
