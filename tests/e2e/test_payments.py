@@ -5,7 +5,6 @@ copies the reminder for the group chat.
 Flats: every test has its own room in 10栋 1单元 ending in 06 (residents' tests use 08, the
 liaison's 07, the concurrency tests 01-04), so no two tests share a household.
 """
-import base64
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -90,23 +89,22 @@ def test_resident__sees_the_payment_qr_as_an_image_claims_payment_and_sees_it_wa
     order = resident_orders(info, token)[0]
     card = page.locator(f'[data-testid="order-card"][data-order-id="{order["order_id"]}"]')
 
-    # The QR is an image (long-press 识别图中二维码 works on images), never a canvas.
+    # The QR is an image (long-press 识别图中二维码 works on images, not on a canvas), from the order's
+    # payment_qr_url: a signed link, so the <img> needs no token.
     qr_url = info["base_url"] + order["payment_qr_url"]
+    assert "/payment-qr" in qr_url
     img = card.get_by_test_id("pay-qr-img")
-    expect(img).to_have_attribute("data-qr-url", qr_url)
+    expect(img).to_have_attribute("src", qr_url)
     qr_loaded(page)
+    assert img.evaluate("(el) => el.currentSrc") == qr_url
+    assert img.evaluate("(el) => el.naturalWidth") > 0
     assert page.locator("canvas").count() == 0
-    src = img.evaluate("(el) => el.currentSrc || el.src")
-    served = requests.get(qr_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    assert served.status_code == 200 and served.headers["Content-Type"].startswith("image/")
-    if src != qr_url:
-        # The API wants the resident's token, which an <img> cannot send: the page fetched the same
-        # image with it and shows it as a data: URL (long-press and saving read it the same way).
-        head, data = src.split(",", 1)
-        assert head == f"data:{served.headers['Content-Type']};base64", head
-        assert base64.b64decode(data) == served.content
-    expect(card.get_by_test_id("pay-qr-save")).to_have_attribute("download", re.compile(r"."))
-    expect(card.get_by_test_id("pay-qr-save")).to_have_attribute("href", src)
+    served = requests.get(qr_url, timeout=30)
+    assert served.status_code == 200 and served.headers["Content-Type"].startswith("image/"), served.text
+    save = card.get_by_test_id("pay-qr-save")
+    expect(save).to_have_text("保存图片")
+    expect(save).to_have_attribute("href", qr_url)
+    expect(save).to_have_attribute("download", re.compile(r"."))
 
     # The amount, big; the countdown to the deadline; the note to copy, which never carries the pickup code.
     expect(card.get_by_test_id("pay-amount")).to_have_text("¥128.00")

@@ -396,7 +396,9 @@ let qrNeedsToken = false; // learnt from the first image that would not load on 
 
 async function fetchAsDataUrl(url) {
   const tok = session.token();
-  const res = await fetch(url, { headers: tok ? { Authorization: `Bearer ${tok}` } : {}, credentials: 'same-origin' });
+  // Without the link's own signature (it may have run out): the token says who may see the round.
+  const bare = url.split('?')[0];
+  const res = await fetch(bare, { headers: tok ? { Authorization: `Bearer ${tok}` } : {}, credentials: 'same-origin' });
   if (!res.ok) throw new Error(String(res.status));
   const blob = await res.blob();
   return new Promise((resolve, reject) => {
@@ -409,9 +411,9 @@ async function fetchAsDataUrl(url) {
 
 /**
  * The supplier's QR as an <img> (WeChat's long-press 识别图中二维码 reads an image, not a canvas),
- * with 「保存图片」 beside it. The image URL is tried as it is; if it will not load on its own (the
- * API wants the resident's token, which an <img> cannot send), it is fetched once with the token
- * and shown as a data: URL, which long-press recognition and saving read just the same.
+ * with 「保存图片」 beside it. The URL is the API's signed link, which an <img> loads without a token.
+ * If it will not load (a saved copy of the orders whose link has run out), the image is fetched
+ * once with the resident's token and shown as a data: URL, which long-press and saving read the same.
  */
 function qrImage(o) {
   const url = safeUrl(o.payment_qr_url);
