@@ -9,7 +9,7 @@ import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { money, dateTime, pickupCode } from '../format.js';
 import { bundleCard } from '../bundles.js';
 import {
-  consoleStaff, consoleNav, drawLoadError, staffErrorText, hpath, busy, radioTiles, statusText, DEAD,
+  consoleStaff, consoleNav, drawLoadError, staffErrorText, hpath, busy, radioTiles, statusText, DEAD, exemptionLink,
 } from './roster.js';
 
 let state = null; // {cid, ref, household, rounds, roundId, qty: {bundle_id: n}, done: order|null, refused: ApiError|null}
@@ -200,6 +200,8 @@ function draw(root, ctx) {
   sec.appendChild(h('div', { class: 'assist-bar', role: 'region', 'aria-label': t('cart.total') },
     h('p', { class: 'total', 'aria-live': 'polite' }, h('span', { class: 'total-label' }, t('cart.total'), ' '), total, count),
     refused,
+    // Refused by the fair-share rule (每户每N天一单): the household page can let it off for this round.
+    state.refused && state.refused.code === 'fair_share' ? exemptionLink(state.ref, { testid: 'assist-exempt-link' }) : null,
     submit));
   update();
 

@@ -464,27 +464,66 @@ function registerForm(cid, buildings, ctx, onClose) {
 // #/staff/households/<flat_ref>
 // ======================================================================
 
-let hhState = null; // {cid, ref, data}
-const hhUi = { confirm: null, flagOpen: false }; // confirm: {kind, member_id}
+let hhState = null; // {cid, ref, data, fair}
+const hhUi = { confirm: null, flagOpen: false, exempted: null }; // confirm: {kind, member_id}; exempted: round_id
+let focusExempt = null; // a flat ref: show its "allow another order" button once the page is drawn (from the assist page)
+let fairPaint = null; // repaints the fair-share section drawn last
 
 export async function staffHouseholdView(root, [flatRef], ctx) {
   const s = consoleStaff(root);
   if (!s) return;
   const cid = s.scope_id;
   if (ctx.refresh || !hhState || hhState.cid !== cid || hhState.ref !== flatRef) {
-    if (!hhState || hhState.ref !== flatRef) { hhUi.confirm = null; hhUi.flagOpen = false; }
+    if (!hhState || hhState.ref !== flatRef) { hhUi.confirm = null; hhUi.flagOpen = false; hhUi.exempted = null; }
     clear(root);
     root.appendChild(h('p', { class: 'loading' }, t('loading')));
     try {
-      hhState = { cid, ref: flatRef, data: await staffApi(hpath(cid, flatRef)) };
+      hhState = { cid, ref: flatRef, data: await staffApi(hpath(cid, flatRef)), fair: { loading: true } };
     } catch (err) {
       if (!ctx.isCurrent()) return;
       drawLoadError(root, err, ctx, [consoleNav('roster'), backToRoster()]);
       return;
     }
     if (!ctx.isCurrent()) return;
+    loadFair(hhState, ctx);
   }
   drawHousehold(root, s, ctx);
+  if (focusExempt === flatRef) {
+    focusExempt = null;
+    const sec = root.querySelector('[data-testid="hh-fair"]');
+    if (sec) {
+      if (sec.scrollIntoView) sec.scrollIntoView({ block: 'start' });
+      const title = sec.querySelector('h2');
+      if (title) title.focus({ preventScroll: true });
+    }
+  }
+}
+
+/**
+ * The household page's fair-share facts, loaded behind the page: the roster's current round
+ * (narrowed to this flat, so the answer stays small) and the community's fair_share_days.
+ */
+async function loadFair(st, ctx) {
+  const e = st.data || {};
+  try {
+    const [roster, community] = await Promise.all([
+      staffApi(rosterQuery(st.cid, { building: e.building || '', room: e.room || '' })),
+      staffApi(cpath(st.cid)),
+    ]);
+    const days = community && community.settings ? community.settings.fair_share_days : null;
+    st.fair = { round: (roster && roster.round) || null, days: Number.isFinite(days) ? days : null };
+  } catch (err) {
+    st.fair = { error: err };
+  }
+  if (hhState === st && ctx.isCurrent() && fairPaint) fairPaint();
+}
+
+/** A link to a household's "allow another order this round" button (the assist page offers it after a fair_share refusal). */
+export function exemptionLink(ref, { testid = 'exempt-link', text = t('assist.exempt_link') } = {}) {
+  return h('a', {
+    class: 'exempt-link', href: `#/staff/households/${ref}`, 'data-testid': testid,
+    onclick: () => { focusExempt = ref; },
+  }, text);
 }
 
 function backToRoster() {
@@ -519,10 +558,83 @@ function drawHousehold(root, s, ctx) {
     e.special ? h('p', { class: 'flat-tags' }, specialTag(e.special, 'hh-special-tag')) : null,
     h('a', { class: 'btn btn-primary btn-big', href: `#/staff/households/${ref}/order`, 'data-testid': 'hh-assist' }, t('hh.assist')),
     h('p', { class: 'hint center' }, t('hh.assist_hint')),
+    fairSection(e, cid, ref, ctx),
     phonesSection(e, cid, ref, ctx, redraw),
     specialSection(e, cid, ref, ctx, redraw),
     checkInSection(e, cid, ref, ctx, redraw),
     ordersSection(e)));
+}
+
+/**
+ * 本期允许再下一单: lets this household off the fair-share rule (每户每N天一单) for the current round.
+ * Repaints only itself (a half-filled form elsewhere on the page stays as it is).
+ */
+function fairSection(e, cid, ref, ctx) {
+  const sec = h('section', { class: 'block fair', 'aria-labelledby': 'hh-fair-title', 'data-testid': 'hh-fair' });
+  const paint = (focusTestid) => {
+    // A repaint (the round arriving) keeps the focus where it was, e.g. on the title after the assist page's link.
+    const had = sec.contains(document.activeElement) ? document.activeElement : null;
+    const keep = had && !focusTestid ? (had.id ? `#${had.id}` : had.dataset.testid ? `[data-testid="${had.dataset.testid}"]` : null) : null;
+    clear(sec);
+    const fair = (hhState && hhState.ref === ref && hhState.fair) || { loading: true };
+    const round = fair.round || null;
+    const open = !!(round && round.status === 'open');
+    const off = fair.days === 0;
+    const days = Number.isFinite(fair.days) && fair.days > 0 ? fair.days : 3;
+    const done = open && hhUi.exempted === round.round_id;
+    sec.appendChild(h('h2', { id: 'hh-fair-title', tabindex: '-1' }, t('hh.fair')));
+    if (!off) sec.appendChild(h('p', { class: 'fair-what', id: 'hh-exempt-what', 'data-testid': 'hh-exempt-what' }, t('hh.exempt_what', { days })));
+    if (round) sec.appendChild(h('p', { class: 'round-line', 'data-testid': 'hh-exempt-round', 'data-round-id': round.round_id, 'data-status': round.status }, t('hh.exempt_round', { name: round.name })));
+
+    if (done) {
+      sec.appendChild(h('p', { class: 'msg msg-success', 'data-testid': 'hh-exempt-done', tabindex: '-1' }, t('hh.exempt_done', { round: round.name })));
+    } else if (hhUi.confirm && hhUi.confirm.kind === 'exempt' && open && !off) {
+      sec.appendChild(confirmBox({
+        testid: 'hh-exempt-confirm',
+        question: t('hh.exempt_ask', { flat: e.flat_label || ref, round: round.name }),
+        hint: t('hh.exempt_hint'),
+        yes: t('hh.exempt_yes'),
+        onNo: () => { hhUi.confirm = null; paint('hh-exempt'); },
+        onYes: async () => {
+          try {
+            await staffApi(hpath(cid, ref, '/exemptions'), { method: 'POST', body: { round_id: round.round_id } });
+            if (!ctx.isCurrent()) return;
+            hhUi.confirm = null;
+            hhUi.exempted = round.round_id;
+            showSuccess(() => t('hh.exempted', { flat: e.flat_label || ref }), { scroll: false });
+            paint('hh-exempt-done');
+          } catch (err) {
+            if (ctx.isCurrent()) showStaffError(err);
+          }
+        },
+      }));
+    } else {
+      let why = null;
+      if (fair.loading) why = t('hh.exempt_loading');
+      else if (fair.error) why = t('hh.exempt_load_failed', { reason: staffErrorText(fair.error) });
+      else if (off) why = t('hh.exempt_off');
+      else if (!open) why = t('hh.exempt_no_round');
+      const btn = h('button', {
+        type: 'button', class: 'btn btn-secondary', 'data-testid': 'hh-exempt',
+        disabled: !!why, 'aria-busy': fair.loading ? 'true' : null,
+        'aria-describedby': [off ? null : 'hh-exempt-what', why ? 'hh-exempt-why' : null].filter(Boolean).join(' '),
+        onclick: () => { hhUi.confirm = { kind: 'exempt' }; clearMessage(); paint(); },
+      }, t('hh.exempt'));
+      sec.appendChild(btn);
+      if (why) sec.appendChild(h('p', { class: 'hint', id: 'hh-exempt-why', 'data-testid': 'hh-exempt-why' }, why));
+      if (fair.error) {
+        sec.appendChild(h('button', {
+          type: 'button', class: 'btn btn-secondary btn-sm', 'data-testid': 'hh-exempt-retry',
+          onclick: () => { hhState.fair = { loading: true }; paint(); loadFair(hhState, ctx); },
+        }, t('console.retry')));
+      }
+    }
+    const el = focusTestid ? sec.querySelector(`[data-testid="${focusTestid}"]`) : keep && sec.querySelector(keep);
+    if (el) el.focus({ preventScroll: !focusTestid });
+  };
+  fairPaint = () => paint();
+  paint();
+  return sec;
 }
 
 function phonesSection(e, cid, ref, ctx, redraw) {
