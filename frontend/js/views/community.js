@@ -71,6 +71,7 @@ function draw(root, s, ctx, focusTestid) {
     dpSection(c, canEdit, write, redraw),
     ioSection(c, canEdit, write, redraw, ctx),
     settingsSection(c, canEdit, write),
+    fairShareSection(c, canEdit, ctx, redraw),
     joinSection(c)));
   if (focusTestid) {
     const el = root.querySelector(`[data-testid="${focusTestid}"]`);
@@ -224,6 +225,52 @@ function settingsSection(c, canEdit, write) {
     const ok = await write(cpath(state.cid, '/settings'), { method: 'PATCH', body: { check_in_interval_days: +v } },
       () => t('community.saved', { n: +v }));
     if (!ok && submit.isConnected) done();
+  });
+  sec.appendChild(form);
+  return sec;
+}
+
+/**
+ * 每户几天只能下一单: the fair-share rule (0 = no limit). Checked here only for being a whole number;
+ * the range is the server's to refuse, and its field message shows under the field.
+ */
+function fairShareSection(c, canEdit, ctx, redraw) {
+  const n = c.settings && Number.isFinite(c.settings.fair_share_days) ? c.settings.fair_share_days : null;
+  const sec = h('section', { class: 'block', 'aria-labelledby': 'fair-title', 'data-testid': 'cm-fair' },
+    h('h2', { id: 'fair-title', tabindex: '-1', 'data-testid': 'fair-title' }, t('community.fair')));
+  const f = makeForm('fair', 'fair');
+  const input = h('input', {
+    type: 'number', name: 'fair_share_days', min: '0', max: '30', step: '1', inputmode: 'numeric',
+    value: n === null ? '' : String(n), disabled: !canEdit, 'data-testid': 'settings-fair-share',
+  });
+  const submit = canEdit ? h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'fair-save' }, t('community.save')) : null;
+  const form = h('form', { novalidate: true, 'data-testid': 'fair-form' },
+    f.field('fair_share_days', t('community.fair_days'), input, t('community.fair_hint')), submit);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!submit) return;
+    clearMessage();
+    f.clearErrors();
+    const v = halfWidth(input.value).trim();
+    if (!/^\d{1,3}$/.test(v)) {
+      f.setError('fair_share_days', [t('community.fair_bad')]);
+      showError(() => t('err.form'), { scroll: false });
+      f.focusFirst();
+      return;
+    }
+    const days = +v;
+    const done = busy(submit);
+    try {
+      const data = await staffApi(cpath(state.cid, '/settings'), { method: 'PATCH', body: { fair_share_days: days } });
+      if (!ctx.isCurrent()) return;
+      state.data = data || state.data;
+      ui.confirm = null;
+      showSuccess(() => (days === 0 ? t('community.fair_saved_off') : t('community.fair_saved', { n: days })), { scroll: false });
+      redraw('fair-title');
+    } catch (err) {
+      if (submit.isConnected) done();
+      if (ctx.isCurrent()) showFormError(f, err);
+    }
   });
   sec.appendChild(form);
   return sec;
