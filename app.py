@@ -8,6 +8,7 @@ from api.routes import (
 
 app = Chalice(app_name="baogong")
 app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+app.api.binary_types.append("application/pdf")
 
 # Statements arrive as raw files; API Gateway must pass them through as bytes.
 app.api.binary_types.append("application/octet-stream")

@@ -1,7 +1,8 @@
 """A round's consolidated orders for the supplier: pick list, packing list, bag labels.
 
 Every export is one Query: a round's orders sorted by community, building,
-unit and room (see the Order key). The packing list and labels carry the
+unit and room (see the Order key). The labels also come as a PDF to print
+(api/labels.py), with masked phones and no pickup code. The packing list and labels carry the
 full phone number because the supplier must reach the household; nothing
 else in the product shows it.
 """
@@ -11,7 +12,7 @@ from collections import OrderedDict
 
 from api import clock, communities, rounds
 from api.auth import Principal
-from api.errors import Forbidden, NotFound, storage_errors
+from api.errors import BadInput, Forbidden, NotFound, storage_errors
 from api.models import Order
 
 KINDS = ("picklist", "packing", "labels")
@@ -55,10 +56,17 @@ def _rows(kind: str, orders: list[Order], names: dict) -> tuple[list[str], list[
              for o in orders])
 
 
-def export(principal: Principal, round_id: str, kind: str, fmt: str) -> tuple[str, str, str | bytes]:
-    """(content type, file name, body) of one export of one round: text for CSV, bytes for xlsx."""
+def export(principal: Principal, round_id: str, kind: str, fmt: str,
+           layout: str = "a4-3x7") -> tuple[str, str, str | bytes]:
+    """(content type, file name, body) of one export of one round: text for CSV, bytes for xlsx and pdf.
+
+    `layout` (a4-2x5, a4-3x7, a4-4x10, roll-60x40) is the labels PDF's sheet or roll; see api/labels.py.
+    """
     if kind not in KINDS:
         raise NotFound("没有这种导出", "No such export")
+    if fmt == "pdf" and kind != "labels":
+        raise BadInput("输入有误，请按提示修改", "Invalid input; fix the fields listed", fields={"format": [
+            "PDF 目前只用于标签，请用 csv 或 xlsx / PDF is for labels only (for now); use csv or xlsx"]})
     with storage_errors():
         rnd, _ = rounds.load(round_id)
         if principal.role == "supplier" and principal.scope_id == rnd.supplier_id:
@@ -71,6 +79,11 @@ def export(principal: Principal, round_id: str, kind: str, fmt: str) -> tuple[st
         orders = _orders(round_id, community_id)
         names = {c: community.name for c, community in
                  communities.get_many([o.community_id for o in orders]).items()}
+    if fmt == "pdf":
+        from api import labels  # reportlab loads only for a PDF, off the cold start of every other route
+
+        return ("application/pdf", f"{rnd.round_id}-labels-{layout}.pdf",
+                labels.render(orders, names, layout, title=f"{rnd.name} 标签 labels"))
     header, rows = _rows(kind, orders, names)
     filename = f"{rnd.round_id}-{kind}.{fmt}"
     if fmt == "csv":

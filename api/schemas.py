@@ -271,9 +271,16 @@ class RoundsQuerySchema(BaseSchema):
     community_id = Str(required=True, validate=length(1, 40))
 
 
+LABEL_LAYOUTS = ("a4-2x5", "a4-3x7", "a4-4x10", "roll-60x40")  # api/labels.LAYOUTS; kept here off the cold path
+
+
 class ExportQuerySchema(BaseSchema):
+    """GET /api/rounds/{round_id}/exports/{kind}: pdf is for labels only; layout is the label sheet or roll."""
+
     format = Str(load_default="csv", validate=validate.OneOf(
-        ("csv", "xlsx"), error=_msg("格式应为 csv 或 xlsx（PDF 尚未提供）", "format must be csv or xlsx (PDF is not available yet)")))
+        ("csv", "xlsx", "pdf"), error=_msg("格式应为 csv、xlsx 或 pdf", "format must be csv, xlsx or pdf")))
+    layout = Str(load_default="a4-3x7", validate=validate.OneOf(LABEL_LAYOUTS, error=_msg(
+        "标签版式应为 " + "、".join(LABEL_LAYOUTS) + " 之一", "layout must be one of " + ", ".join(LABEL_LAYOUTS))))
 
 
 ORDER_STATUSES = ("placed", "payment_claimed", "paid", "packed", "at_gate", "picked_up", "cancelled", "expired")

@@ -13,7 +13,7 @@ def export_round(round_id, kind):
     request = bp.current_request
     principal = auth.require(request.headers, "supplier", "liaison")
     query = schemas.load(schemas.ExportQuerySchema(), dict(request.query_params or {}))
-    content_type, filename, body = exports.export(principal, round_id, kind, query["format"])
+    content_type, filename, body = exports.export(principal, round_id, kind, query["format"], query["layout"])
     return Response(body, status_code=200, headers={
         "Content-Type": content_type,
         "Content-Disposition": f'attachment; filename="{filename}"',

@@ -153,6 +153,7 @@ def test_invite__role_other_than_staff__is_refused(role):
     assert list(error.fields) == ["role"]
 
 
-def test_export_query__format_defaults_to_csv_and_refuses_pdf():
-    assert schemas.load(schemas.ExportQuerySchema(), {}) == {"format": "csv"}
-    assert list(refusal(schemas.ExportQuerySchema, {"format": "pdf"}).fields) == ["format"]
+def test_export_query__format_defaults_to_csv_and_layout_to_a4_3x7():
+    assert schemas.load(schemas.ExportQuerySchema(), {}) == {"format": "csv", "layout": "a4-3x7"}
+    assert list(refusal(schemas.ExportQuerySchema, {"format": "docx"}).fields) == ["format"]
+    assert list(refusal(schemas.ExportQuerySchema, {"format": "pdf", "layout": "a5"}).fields) == ["layout"]
