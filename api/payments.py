@@ -30,6 +30,10 @@ from api.order_state import (
 )
 
 PAGE_SIZE = 50
+# What a statement preview needs of each order (board_view and the matcher), not its lines.
+_MATCHING_ATTRIBUTES = ["PK", "SK", "kind", "order_id", "community_id", "building", "unit", "room", "phone",
+                        "total_fen", "status", "refund", "payment_reference", "claimed_at", "confirmed_at",
+                        "transaction_id", "reason", "reason_en", "created_at", "assisted_by"]
 CLAIMABLE = ("placed",)
 CONFIRMABLE = ("placed", "payment_claimed")
 _EXPIRY_LOOKBACK_DAYS = 14
@@ -368,16 +372,20 @@ def statement_preview(principal: Principal, round_id: str, data: bytes) -> dict:
     rnd = supplier_round(principal, round_id)
     fmt, rows = statements.parse(data)
     with storage_errors():
-        open_orders = list(Order.query(rnd.pk, Order.sk.startswith("ORDER#"), consistent_read=True,
-                                       filter_condition=Order.status.is_in(*CONFIRMABLE)))
+        every = list(Order.query(rnd.pk, Order.sk.startswith("ORDER#"), consistent_read=True,
+                                 attributes_to_get=_MATCHING_ATTRIBUTES))
+        open_orders = [o for o in every if o.status in CONFIRMABLE]
         txn_keys = [(f"SUPPLIER#{rnd.supplier_id}", f"TXN#{r.transaction_id}") for r in rows if r.transaction_id]
         used = {t.sk.split("#", 1)[1] for t in TransactionUse.batch_get(txn_keys)} if txn_keys else set()
     fresh = [r for r in rows if r.transaction_id not in used]
     by_id = {o.order_id: o for o in open_orders}
-    preview = statements.match(
-        fresh, [statements.Payable(order_id=o.order_id, amount_fen=int(o.total_fen), tag=tag(o),
-                                   reference=o.payment_reference or "") for o in open_orders],
-        window=(rnd.opens_at, rnd.payment_deadline))
+    def payable(o: Order) -> "statements.Payable":
+        return statements.Payable(order_id=o.order_id, amount_fen=int(o.total_fen), tag=tag(o),
+                                  reference=o.payment_reference or "")
+    # The closed orders go in too, so a row whose note names one (confirmed by hand, cancelled)
+    # is never offered as somebody else's payment of the same amount.
+    preview = statements.match(fresh, [payable(o) for o in open_orders], window=(rnd.opens_at, rnd.payment_deadline),
+                               closed=[payable(o) for o in every if o.status not in CONFIRMABLE])
     names = _names(open_orders)
     return {
         "format": fmt, "rows": len(rows),

@@ -586,23 +586,26 @@ def _zone(text: str | None) -> timezone | None:
 # match
 
 def match(rows: list[StatementRow], orders: list[Payable],
-          window: tuple[datetime, datetime] | None = None) -> Preview:
+          window: tuple[datetime, datetime] | None = None, closed: list[Payable] = ()) -> Preview:
     """Match statement rows to orders: by payment note, then claim reference, then amount in window.
 
     Each row confirms at most one order and each order gets at most one row; amounts must be
     equal to the fen. A row whose note names an order's tag is only ever matched to that order
     (if the amounts differ or another row paid it already, it stays unmatched for a person to
-    look at). A row that repeats an earlier row's transaction id matches nothing.
+    look at). That holds for the `closed` orders too (confirmed by hand, cancelled, expired): a
+    row naming one of them is never offered to another order. A row that repeats an earlier
+    row's transaction id matches nothing.
     """
-    matching = _Matching(rows, orders)
+    matching = _Matching(rows, orders, closed)
     matching.run(window)
     return matching.preview()
 
 
 class _Matching:
-    def __init__(self, rows: list[StatementRow], orders: list[Payable]):
+    def __init__(self, rows: list[StatementRow], orders: list[Payable], closed: list[Payable] = ()):
         self.rows = list(rows)
         self.orders = list(orders)
+        self.closed_tags = {_normal_tag(order.tag) for order in closed} - {""}
         self.position: dict[str, int] = {}
         for index, order in enumerate(self.orders):
             self.position.setdefault(order.order_id, index)
@@ -635,6 +638,8 @@ class _Matching:
             orders = [order for tag in tags for order in self.by_tag.get(tag, [])]
             if orders:
                 return self._in_order(orders)
+            if any(tag in self.closed_tags for tag in tags):
+                return [_CLOSED]  # names an order that cannot be paid now: nobody else's payment
         return []
 
     def _by_reference(self, row: StatementRow) -> list[Payable]:
@@ -671,6 +676,10 @@ class _Matching:
                 unmatched.append(row)
         waiting = [order.order_id for order in self.orders if order.order_id not in self.paid]
         return Preview(matched, ambiguous, unmatched, list(dict.fromkeys(waiting)))
+
+
+# Stands for a closed order a row names: no amount equals it, so the row stays unmatched.
+_CLOSED = Payable(order_id="", amount_fen=-1, tag="", reference="")
 
 
 def _index(orders: list[Payable], key) -> dict:

@@ -773,3 +773,19 @@ def test_match__wechat_bill_against_a_round__gives_the_preview():
 
     assert outcome(preview) == {"matched": [(19, "01GQ-A"), (21, "01GQ-C"), (22, "01GQ-B")], "ambiguous": [],
                                 "unmatched": [27], "waiting": ["01GQ-D", "01GQ-E"]}
+
+
+def test_match__a_row_naming_a_closed_order__is_never_offered_to_another_order():
+    # 7K3Q was confirmed by hand (or cancelled): its row must not pay the open order of the same amount.
+    rows = [row(1, 12800, note="3-2-1502 #7K3Q")]
+    preview = match(rows, [order("open", 12800, "AAAA")], WINDOW, closed=[order("closed", 12800, "7K3Q")])
+
+    assert preview.matched == [] and preview.ambiguous == []
+    assert [r.line for r in preview.unmatched] == [1]
+    assert preview.orders_without_payment == ["open"]
+
+
+def test_match__closed_orders__do_not_hide_a_row_without_a_note():
+    preview = match([row(1, 12800)], [order("open", 12800, "AAAA")], WINDOW, closed=[order("closed", 12800, "7K3Q")])
+
+    assert [(r.line, oid) for r, oid in preview.matched] == [(1, "open")]
