@@ -216,24 +216,29 @@ def _draw_label(canvas, layout: Layout, cell, label: Label) -> None:
 
 
 def _draw_qr(canvas, text: str, x: float, y: float, side: float) -> None:
-    """The QR code as filled rectangles (one per run of dark modules), quiet zone included in `side`."""
+    """The QR code as filled rectangles (one per run of dark modules), quiet zone included in `side`.
+
+    The rectangles go in as raw `re` operators and one fill: reportlab's path object formats
+    every number through Python and costs more than the whole label otherwise.
+    """
     matrix = segno.make_qr(text, error="m").matrix
     module = side / (len(matrix) + 2 * QUIET_ZONE)
     top = y + side - QUIET_ZONE * module
     left = x + QUIET_ZONE * module
-    path = canvas.beginPath()
+    ops = []
     for r, row in enumerate(matrix):
+        bottom = top - (r + 1) * module
         c, n = 0, len(row)
         while c < n:
             if row[c]:
                 start = c
                 while c < n and row[c]:
                     c += 1
-                path.rect(left + start * module, top - (r + 1) * module, (c - start) * module, module)
+                ops.append(f"{left + start * module:.3f} {bottom:.3f} {(c - start) * module:.3f} {module:.3f} re")
             else:
                 c += 1
     canvas.setFillGray(0)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.addLiteral("\n".join(ops) + "\nf")
 
 
 def _draw_empty(canvas, layout: Layout) -> None:
