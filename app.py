@@ -25,6 +25,11 @@ def domain_errors_to_http(event, get_response):
         response = get_response(event)
     except DomainError as err:
         return Response(err.body(), status_code=err.status, headers=err.headers)
+    if response.status_code == 415:
+        # Chalice refuses a content type a route does not take before our code runs.
+        return Response(DomainError("不支持这种文件类型，请上传 CSV 或 XLSX 文件",
+                                    "This content type is not accepted; upload a CSV or XLSX file",
+                                    code="unsupported_media_type").body(), status_code=415)
     if response.status_code == 500:
         # Chalice already logged the traceback (no request data: it may hold phone numbers).
         return Response(DomainError("服务器出错了，请稍后再试", "Something went wrong on our side; please retry").body(),

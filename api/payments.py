@@ -296,6 +296,10 @@ def undo(principal: Principal, round_id: str, order_id: str, reason: str) -> dic
     except StatusChanged as changed:
         raise Refused("订单状态已变化，不能撤销确认", "The order changed; the confirmation cannot be taken back",
                       code="not_undoable") from changed
+    if back == "placed" and clock.now() >= rnd.payment_deadline:
+        # Unpaid after its deadline again: the round goes back on the expiry job's list.
+        with storage_errors():
+            rounds.deadline_marker(rnd).update(actions=[DeadlineMarker.swept.set(False)])
     return board_view(order, _names([order]))
 
 
