@@ -91,8 +91,10 @@ def round_ledger(round_id):
     return payments.ledger(_supplier(), round_id)
 
 
+# Binary types only: behind API Gateway a text type would arrive decoded as text, and a GBK
+# Alipay export would be mangled before we read it (app.py lists these as binary).
 @bp.route("/rounds/{round_id}/payments/statement", methods=["POST"],
-          content_types=["application/octet-stream", "text/csv", "application/vnd.ms-excel",
+          content_types=["application/octet-stream",
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
 @documented("上传账单核对 Match a wallet statement (nothing is confirmed)", response=schemas.StatementPreviewSchema,
             errors=(400, 404))

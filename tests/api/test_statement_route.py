@@ -451,7 +451,7 @@ def test_statement__no_token__is_401(client, shop):
     error_of(response, 401, "unauthorized")
 
 
-@pytest.mark.parametrize("content_type", ["image/png", "multipart/form-data; boundary=----x"])
+@pytest.mark.parametrize("content_type", ["image/png", "multipart/form-data; boundary=----x", "text/csv"])
 def test_statement__an_unsupported_content_type__is_a_well_formed_error(client, shop, content_type):
     with writes() as written:
         response = client.http.post(f"/api/rounds/{shop['round_id']}/payments/statement", body=PNG,
