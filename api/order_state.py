@@ -30,8 +30,8 @@ from api.models import Bundle, FairShare, HouseholdQuota, LedgerEntry, Order, tr
 BUCKETS = ("open", "claimed", "paid", "expired", "cancelled", "refund_due", "refunded")
 PAID = ("paid", "packed", "at_gate", "picked_up")
 DEAD = ("cancelled", "expired")
-_ATTEMPTS = 5
-_BACKOFF_SECONDS = 0.025
+ATTEMPTS = 5
+_BACKOFF_SECONDS = 0.025  # doubled per attempt, with full jitter: at most ~0.4 s in all
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,15 @@ def release(plan: Plan, order: Order, *, fair_share: bool = True) -> None:
                                             FairShare.order_id == order.order_id)))
 
 
+def conflicted(exc: TransactWriteError) -> bool:
+    """DynamoDB cancelled the transaction for a clash with another one: nothing was written, try again."""
+    return any(r is not None and r.code == "TransactionConflict" for r in exc.cancellation_reasons or [])
+
+
+def pause(attempt: int) -> None:
+    time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2 ** attempt))
+
+
 class StatusChanged(Exception):
     """The order was no longer in a status the change allows; `current` is how it is now."""
 
@@ -151,7 +160,7 @@ def change(order: Order, to: str, actor: Actor, *, allowed: tuple[str, ...], act
     if refund is not None:
         order_actions.append(Order.refund.set(refund))
     fair_share = True
-    for attempt in range(_ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         plan = Plan()
         plan.puts.append(("ledger", (entry(order, actor, old_bucket, new_bucket, reason[0] if reason else ""), None)))
         if extra is not None:
@@ -175,9 +184,9 @@ def change(order: Order, to: str, actor: Actor, *, allowed: tuple[str, ...], act
                 continue
             if failed:
                 raise Refusal(failed) from exc
-            if not any(r is not None and r.code == "TransactionConflict" for r in exc.cancellation_reasons or []):
+            if not conflicted(exc):
                 raise
-            time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2 ** attempt))
+            pause(attempt)
     raise StorageBusy("订单正忙，请稍后再试", "The order is busy; please retry shortly", headers={"Retry-After": "1"})
 
 

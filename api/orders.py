@@ -18,13 +18,10 @@ item). Nothing was written then, so the order is tried again after a short
 random pause; if it still conflicts the answer is a 503 with Retry-After,
 and the PWA's outbox retries with the same Idempotency-Key.
 """
-import random
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from api import clock, households, idempotency, ids, order_state, payment_qr, rounds
 from api.auth import Principal
@@ -33,9 +30,6 @@ from api.models import (
     Bundle, Community, FairShare, FairShareExemption, Household, HouseholdQuota, Item, Order, OrderKey, OrderLine,
     PickupCodeClaim, Round,
 )
-
-_ATTEMPTS = 5
-_BACKOFF_SECONDS = 0.025  # doubled per attempt, with full jitter: at most ~0.4 s in all
 
 
 def view(order: Order) -> dict:
@@ -207,13 +201,13 @@ def place(placer: Placer, key: str, payload: dict) -> tuple[dict, bool]:
                 raise
             return replayed, False
 
-        for attempt in range(_ATTEMPTS):
+        for attempt in range(order_state.ATTEMPTS):
             try:
                 return _write(placer, read, key, digest, payload)
             except _CodeTaken:
                 continue
             except _Contended:
-                _pause(attempt)
+                order_state.pause(attempt)
         raise _busy()
 
 
@@ -225,17 +219,9 @@ class _Contended(Exception):
     """DynamoDB cancelled the transaction for a conflict with another one; nothing was written."""
 
 
-def _conflicted(exc: TransactWriteError) -> bool:
-    return any(reason is not None and reason.code == "TransactionConflict" for reason in exc.cancellation_reasons)
-
-
 def _busy() -> StorageBusy:
     return StorageBusy("下单的人太多，请稍后再试", "Too many orders at once; please retry shortly",
                        headers={"Retry-After": "1"})
-
-
-def _pause(attempt: int) -> None:
-    time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2 ** attempt))
 
 
 def _write(placer: Placer, read: "_Read", key: str, digest: str, payload: dict) -> tuple[dict, bool]:
@@ -313,7 +299,7 @@ def _write(placer: Placer, read: "_Read", key: str, digest: str, payload: dict) 
                     raise (_sold_out(bundle) if kind == "stock" else _over_limit(bundle)) from exc
             if "code" in failed:
                 raise _CodeTaken() from exc
-            if _conflicted(exc):
+            if order_state.conflicted(exc):
                 raise _Contended() from exc
             raise
     return view(order), True

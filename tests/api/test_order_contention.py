@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from api import models, orders
+from api import models, order_state
 from tests.api.helpers import register, stock_left
 
 
@@ -22,7 +22,7 @@ def _conflict(operation_items: int):
 @pytest.fixture
 def conflicts(table, monkeypatch):
     """conflicts(n): the next n TransactWriteItems are cancelled with TransactionConflict."""
-    monkeypatch.setattr(orders, "_BACKOFF_SECONDS", 0)  # the pauses are not what is tested
+    monkeypatch.setattr(order_state, "_BACKOFF_SECONDS", 0)  # the pauses are not what is tested
     state = {"left": 0, "sent": 0}
 
     def answer(model, params, **kwargs):
@@ -63,7 +63,7 @@ def test_order__conflict_that_persists__is_503_with_retry_after_and_writes_nothi
     assert response.headers["Retry-After"] == "1"
     error = response.json_body["error"]
     assert error["code"] == "storage_busy" and error["message"] and error["message_en"]
-    assert state["sent"] == orders._ATTEMPTS
+    assert state["sent"] == order_state.ATTEMPTS
     assert stock_left(demo["round_id"])[demo["bundle_ids"][0]] == before
 
 
