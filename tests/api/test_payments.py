@@ -625,3 +625,80 @@ def test_ledger__is_the_suppliers_only(client, demo, rnd, flat):
 
     assert [(e["from"], e["to"], e["amount_fen"]) for e in entries] == [("", "open", 4700)]
     error_of(get(client, f"/api/rounds/{rnd['round_id']}/ledger", demo["tokens"]["liaison"]), 403, "wrong_role")
+
+
+# --- every payment route, as a neighbour with the gate poster, a pending phone, another supplier
+# --- and another community's staff ------------------------------------------------------------
+
+def _call(client, method, path, body, token, content_type="application/json"):
+    headers = {"content-type": content_type, "authorization": f"Bearer {token}", "idempotency-key": "matrix-key-2"}
+    if method == "GET":
+        return client.http.get(path, headers=headers)
+    raw = body if isinstance(body, bytes) else json.dumps(body)
+    return client.http.post(path, headers=headers, body=raw)
+
+
+def _supplier_routes(rnd, order_id):
+    r = f"/api/rounds/{rnd['round_id']}"
+    return [("POST", f"{r}/payments/confirm", {"order_ids": [order_id]}),
+            ("POST", f"{r}/payments/undo", {"order_id": order_id, "reason": "x"}),
+            ("POST", f"{r}/payments/reject", {"order_id": order_id, "reason": "x"}),
+            ("POST", f"{r}/orders/{order_id}/cancel", {"reason": "x"}),
+            ("POST", f"{r}/orders/{order_id}/refunded", {}),
+            ("GET", f"{r}/ledger", None)]
+
+
+def test_every_supplier_payment_route__another_supplier__is_404_and_writes_nothing(client, demo, rnd, flat):
+    order = placed(client, flat["token"], rnd)
+    rival = create_supplier(demo["sub_district_id"], "对面超市")
+
+    with writes() as written:
+        for method, path, body in _supplier_routes(rnd, order["order_id"]):
+            response = _call(client, method, path, body, rival["token"])
+            assert response.status_code == 404, (path, response.body)
+        statement = _call(client, "POST", f"/api/rounds/{rnd['round_id']}/payments/statement", b"a,b\n1,2\n",
+                          rival["token"], "application/octet-stream")
+        assert statement.status_code == 404, statement.body
+    assert written == []
+    assert (status_of(rnd, order["order_id"]), eggs_left(rnd)) == ("placed", 8)
+
+
+@pytest.mark.parametrize("who", ["resident", "liaison", "info_officer"])
+def test_every_supplier_payment_route__not_a_supplier__is_403_and_writes_nothing(client, demo, rnd, flat, who):
+    order = placed(client, flat["token"], rnd)
+    token = flat["token"] if who == "resident" else demo["tokens"][who]
+
+    with writes() as written:
+        for method, path, body in _supplier_routes(rnd, order["order_id"]):
+            response = _call(client, method, path, body, token)
+            assert (response.status_code, response.json_body["error"]["code"]) == (403, "wrong_role"), path
+    assert written == []
+
+
+def test_claim__a_pending_phone_of_the_flat__is_404_and_writes_nothing(client, demo, rnd, flat):
+    order = placed(client, flat["token"], rnd)
+    pending = register(client, demo["join_key"], building="2栋", room="202", phone="13900000202")
+    assert pending["membership"] == "pending"
+
+    with writes() as written:
+        response = claim(client, pending["token"], order["order_id"], "1234")
+
+    error_of(response, 404, "not_a_member")
+    assert written == []
+    assert status_of(rnd, order["order_id"]) == "placed"
+
+
+def test_community_payment_routes__another_communitys_staff__are_404_and_residents_403(client, demo, rnd, flat):
+    from api import bootstrap
+    other = create_community(demo["sub_district_id"])
+    outsider = bootstrap.create_staff("liaison", other["community_id"])
+    c = f"/api/communities/{demo['community_id']}"
+    routes = [("GET", f"/api/rounds/{rnd['round_id']}/orders", None), ("GET", f"{c}/unpaid", None),
+              ("POST", f"{c}/households/B002.U00.R00000202/exemptions", {"round_id": rnd["round_id"]})]
+
+    with writes() as written:
+        for method, path, body in routes:
+            assert _call(client, method, path, body, outsider).status_code == 404, path
+            response = _call(client, method, path, body, flat["token"])
+            assert (response.status_code, response.json_body["error"]["code"]) == (403, "wrong_role"), path
+    assert written == []
