@@ -186,22 +186,23 @@ export function flush(origin = 'replay') {
  * Resolves to the result for that attempt.
  */
 export async function submit(body, meta = {}) {
-  const s = session.get();
   let entry = await pending();
-  if (!entry) {
-    entry = {
-      key: uuid(),
-      kind: ORDER,
-      path: '/api/orders',
-      household_id: s.household_id,
-      body,
-      round_name: meta.round_name || '',
-      created_at: new Date().toISOString(),
-      attempts: 0,
-      last_error: null,
-    };
-    await put(entry);
-  }
+  if (!entry) entry = await store(ORDER, '/api/orders', body, { round_name: meta.round_name || '' });
+  return sendNow(entry);
+}
+
+/** Store a new attempt with a fresh key, before anything is sent: every retry then sends that key. */
+async function store(kind, path, body, extra) {
+  const entry = {
+    key: uuid(), kind, path, household_id: session.get().household_id, body, ...extra,
+    created_at: new Date().toISOString(), attempts: 0, last_error: null,
+  };
+  await put(entry);
+  return entry;
+}
+
+/** Send everything waiting (this entry among it, in order) and answer for this entry. */
+async function sendNow(entry) {
   const results = await flush('user');
   return results.find((r) => r.entry.key === entry.key) || { state: 'sent', entry, origin: 'user' };
 }
@@ -212,26 +213,14 @@ export async function submit(body, meta = {}) {
  * server treats a second claim as a no-op, so nothing is done twice). Resolves like submit().
  */
 export async function submitClaim(orderId, body) {
-  const s = session.get();
   const waiting = (await pendingClaims()).get(orderId);
   let entry = waiting && JSON.stringify(waiting.body) === JSON.stringify(body) ? waiting : null;
   if (!entry) {
     if (waiting) await remove(waiting.key);
-    entry = {
-      key: uuid(),
-      kind: PAYMENT_CLAIM,
-      path: `/api/orders/${encodeURIComponent(orderId)}/payment-claim`,
-      household_id: s.household_id,
-      order_id: orderId,
-      body,
-      created_at: new Date().toISOString(),
-      attempts: 0,
-      last_error: null,
-    };
-    await put(entry);
+    entry = await store(PAYMENT_CLAIM, `/api/orders/${encodeURIComponent(orderId)}/payment-claim`, body,
+      { order_id: orderId });
   }
-  const results = await flush('user');
-  return results.find((r) => r.entry.key === entry.key) || { state: 'sent', entry, origin: 'user' };
+  return sendNow(entry);
 }
 
 let started = false;
