@@ -149,3 +149,35 @@ def detail(principal: Principal, community_id: str, flat_ref: str) -> dict:
                                   scan_index_forward=False, limit=_RECENT_CHECK_INS)
         recent = [check_in_view(c) for c in check_ins]
     return {**entry(household), "check_ins": recent, "orders": orders.of_household(household.household_id)}
+
+
+# --- the console's changes to a flat ------------------------------------------------------
+
+def register_flat(principal: Principal, community_id: str, data: dict) -> tuple[dict, bool]:
+    """A flat without a smartphone, registered by the liaison: (roster entry, created)."""
+    community = community_of(principal, community_id)
+    key = communities.flat_key(community, data["building"], data["unit"], data["room"])
+    household, created = households.register_by_staff(principal, community, key, data)
+    return entry(household), created
+
+
+def approve(principal: Principal, community_id: str, flat_ref: str, member_id: str) -> dict:
+    _, household = household_of(principal, community_id, flat_ref)
+    return entry(households.approve(household, member_id))
+
+
+def remove(principal: Principal, community_id: str, flat_ref: str, member_id: str) -> dict:
+    _, household = household_of(principal, community_id, flat_ref)
+    return entry(households.remove(household, member_id))
+
+
+def handover(principal: Principal, community_id: str, flat_ref: str, member_id: str) -> dict:
+    _, household = household_of(principal, community_id, flat_ref)
+    return entry(households.handover(household, member_id))
+
+
+def place_assisted(principal: Principal, community_id: str, flat_ref: str, key: str, data: dict) -> tuple[dict, bool]:
+    """代下单: an order for a flat of the caller's community, through the residents' own order path."""
+    community = community_of(principal, community_id)
+    return orders.place(orders.for_staff(principal, community.community_id, households.flat_key_of(flat_ref)),
+                        key, data)

@@ -1,7 +1,7 @@
 """The liaison's console: the roster, a flat's phones, special households, check-ins, assisted orders."""
 from chalice import Blueprint, Response
 
-from api import auth, communities, households, idempotency, orders, roster, schemas, special
+from api import auth, idempotency, roster, schemas, special
 from api.openapi import documented
 from api.routes import json_body
 
@@ -29,10 +29,8 @@ def get_roster(community_id):
 def register_flat(community_id):
     principal = _staff()
     data = schemas.load(schemas.StaffHouseholdSchema(), json_body(bp.current_request))
-    community = roster.community_of(principal, community_id)
-    key = communities.flat_key(community, data["building"], data["unit"], data["room"])
-    household, created = households.register_by_staff(principal, community, key, data)
-    return Response(roster.entry(household), status_code=201 if created else 200)
+    flat, created = roster.register_flat(principal, community_id, data)
+    return Response(flat, status_code=201 if created else 200)
 
 
 @bp.route(_FLAT, methods=["GET"])
@@ -44,15 +42,13 @@ def get_flat(community_id, flat_ref):
 @bp.route(_FLAT + "/members/{member_id}/approve", methods=["POST"])
 @documented("批准手机 Approve a phone", response=schemas.RosterEntrySchema, errors=(404,))
 def approve_phone(community_id, flat_ref, member_id):
-    _, household = roster.household_of(_staff(), community_id, flat_ref)
-    return roster.entry(households.approve(household, member_id))
+    return roster.approve(_staff(), community_id, flat_ref, member_id)
 
 
 @bp.route(_FLAT + "/members/{member_id}/remove", methods=["POST"])
 @documented("移除手机 Remove a phone or refuse a request", response=schemas.RosterEntrySchema, errors=(404,))
 def remove_phone(community_id, flat_ref, member_id):
-    _, household = roster.household_of(_staff(), community_id, flat_ref)
-    return roster.entry(households.remove(household, member_id))
+    return roster.remove(_staff(), community_id, flat_ref, member_id)
 
 
 @bp.route(_FLAT + "/handover", methods=["POST"])
@@ -61,8 +57,7 @@ def remove_phone(community_id, flat_ref, member_id):
 def hand_over(community_id, flat_ref):
     principal = _staff()
     data = schemas.load(schemas.HandoverSchema(), json_body(bp.current_request))
-    _, household = roster.household_of(principal, community_id, flat_ref)
-    return roster.entry(households.handover(household, data["member_id"]))
+    return roster.handover(principal, community_id, flat_ref, data["member_id"])
 
 
 @bp.route(_FLAT + "/special", methods=["PUT"])
@@ -106,7 +101,5 @@ def assisted_order(community_id, flat_ref):
     principal = _staff()
     key = idempotency.key_from_headers(request.headers)
     data = schemas.load(schemas.OrderSchema(), json_body(request))
-    community = roster.community_of(principal, community_id)
-    placer = orders.for_staff(principal, community.community_id, households.flat_key_of(flat_ref))
-    order, created = orders.place(placer, key, data)
+    order, created = roster.place_assisted(principal, community_id, flat_ref, key, data)
     return Response(order, status_code=201 if created else 200)
