@@ -41,40 +41,6 @@ _EXPIRED_REASON = ("付款截止前没有收到付款，订单已取消，库存
                    "No payment arrived before the deadline; the order was cancelled and its stock released")
 
 
-def _no_such_round() -> NotFound:
-    return NotFound("团购轮次不存在", "No such round")
-
-
-def _round(round_id: str) -> Round:
-    with storage_errors():
-        try:
-            return Round.get(f"ROUND#{round_id}", "ROUND", consistent_read=True)
-        except Round.DoesNotExist:
-            raise _no_such_round() from None
-
-
-def supplier_round(principal: Principal, round_id: str) -> Round:
-    """The round, if the caller is its supplier: another supplier's round does not exist for them."""
-    rnd = _round(round_id)
-    if principal.role != "supplier" or principal.scope_id != rnd.supplier_id:
-        raise _no_such_round()
-    return rnd
-
-
-def _viewer_round(principal: Principal, round_id: str) -> tuple[Round, Community | None]:
-    """The round and the one community the caller may see of it (None: all of them, the supplier)."""
-    rnd = _round(round_id)
-    if principal.role == "supplier" and principal.scope_id == rnd.supplier_id:
-        return rnd, None
-    if principal.role in ("liaison", "info_officer", "volunteer") and principal.scope_id in rnd.community_ids:
-        try:
-            return rnd, communities.for_staff(principal, principal.scope_id,
-                                              roles=("liaison", "info_officer", "volunteer"))
-        except NotFound:
-            pass
-    raise _no_such_round()
-
-
 def actor(principal: Principal) -> Actor:
     return Actor(principal.subject, principal.role)
 
@@ -133,14 +99,14 @@ def _decode_cursor(cursor: str | None, pk: str, prefix: str) -> dict | None:
 
 def board(principal: Principal, round_id: str, query: dict) -> dict:
     """`{orders, totals, next_cursor}`: one page of a round's orders, by community, building, unit and room."""
-    rnd, own = _viewer_round(principal, round_id)
+    rnd, own = rounds.for_viewer(principal, round_id)
     community_id = query.get("community_id")
     if own is not None and community_id not in (None, own.community_id):
-        raise _no_such_round()
+        raise rounds.no_such_round()
     community = own
     if community is None and community_id:
         if community_id not in rnd.community_ids:
-            raise _no_such_round()
+            raise rounds.no_such_round()
         community = communities.get(community_id)
     prefix = f"ORDER#{community.community_id}#" if community else "ORDER#"
     if query.get("building"):
@@ -235,7 +201,7 @@ def claim(principal: Principal, order_id: str, key: str, payload: dict) -> dict:
 def confirm(principal: Principal, round_id: str, order_ids: list[str], transactions: dict[str, str]) -> dict:
     """Confirm payments: placed or claimed → paid. One transaction per order; a statement's
     transaction number confirms at most one order, ever."""
-    rnd = supplier_round(principal, round_id)
+    rnd = rounds.for_supplier(principal, round_id)
     found = _orders_by_id(rnd, order_ids)
     confirmed, refused = [], []
     for order_id in dict.fromkeys(order_ids):
@@ -277,7 +243,7 @@ def _confirm_one(principal: Principal, rnd: Round, order: Order, transaction_id:
 
 def undo(principal: Principal, round_id: str, order_id: str, reason: str) -> dict:
     """Take a confirmation back (the money was not there after all), until the order is packed."""
-    rnd = supplier_round(principal, round_id)
+    rnd = rounds.for_supplier(principal, round_id)
     order = _one(rnd, order_id)
     if order.status != "paid":
         raise Refused("只有已确认、还没打包的订单可以撤销确认", "Only a confirmed order not yet packed can be taken back",
@@ -305,7 +271,7 @@ def undo(principal: Principal, round_id: str, order_id: str, reason: str) -> dic
 
 def reject(principal: Principal, round_id: str, order_id: str, reason: str) -> dict:
     """A claim the supplier found no money for: expired, stock and limits released."""
-    rnd = supplier_round(principal, round_id)
+    rnd = rounds.for_supplier(principal, round_id)
     order = _one(rnd, order_id)
     if order.status != "payment_claimed":
         raise Refused("只有已申报付款的订单可以驳回", "Only a claimed payment can be rejected", code="not_rejectable")
@@ -320,7 +286,7 @@ def reject(principal: Principal, round_id: str, order_id: str, reason: str) -> d
 
 def cancel(principal: Principal, round_id: str, order_id: str, reason: str) -> dict:
     """The supplier cancels: an unpaid order is released; a paid one is released and owes a refund."""
-    rnd = supplier_round(principal, round_id)
+    rnd = rounds.for_supplier(principal, round_id)
     order = _one(rnd, order_id)
     if order.status == "cancelled":
         return board_view(order, _names([order]))
@@ -339,7 +305,7 @@ def cancel(principal: Principal, round_id: str, order_id: str, reason: str) -> d
 
 
 def refunded(principal: Principal, round_id: str, order_id: str) -> dict:
-    rnd = supplier_round(principal, round_id)
+    rnd = rounds.for_supplier(principal, round_id)
     order = _one(rnd, order_id)
     if order.status == "cancelled" and order.refund == "refunded":
         return board_view(order, _names([order]))
@@ -354,7 +320,7 @@ def refunded(principal: Principal, round_id: str, order_id: str) -> dict:
 
 
 def ledger(principal: Principal, round_id: str) -> dict:
-    rnd = supplier_round(principal, round_id)
+    rnd = rounds.for_supplier(principal, round_id)
     with storage_errors():
         entries = LedgerEntry.query(rnd.pk, LedgerEntry.sk.startswith("LEDGER#"), consistent_read=True)
         return {"entries": [{"at": clock.iso(e.at), "order_id": e.order_id, "community_id": e.community_id,
@@ -373,7 +339,7 @@ def statement_preview(principal: Principal, round_id: str, data: bytes) -> dict:
     """Match a wallet statement against the round's unpaid orders. Nothing is confirmed here."""
     from api import statements  # openpyxl and friends: only this route needs them, not every cold start
 
-    rnd = supplier_round(principal, round_id)
+    rnd = rounds.for_supplier(principal, round_id)
     fmt, rows = statements.parse(data)
     with storage_errors():
         every = list(Order.query(rnd.pk, Order.sk.startswith("ORDER#"), consistent_read=True,
@@ -447,9 +413,9 @@ def unpaid(principal: Principal, community_id: str, round_id: str | None) -> dic
     """The community's unpaid orders by building, and the group-chat reminder (flats, never phones)."""
     community = roster.community_of(principal, community_id)
     if round_id:
-        rnd = _round(round_id)
+        rnd = rounds.get(round_id)
         if community_id not in rnd.community_ids:
-            raise _no_such_round()
+            raise rounds.no_such_round()
     else:
         recent = rounds.recent_for_community(community_id)
         if not recent:
@@ -476,9 +442,9 @@ def unpaid(principal: Principal, community_id: str, round_id: str | None) -> dic
 def exempt(principal: Principal, community_id: str, flat_ref: str, round_id: str) -> dict:
     """Let one household order in one round despite the fair-share rule."""
     community, household = roster.household_of(principal, community_id, flat_ref)
-    rnd = _round(round_id)
+    rnd = rounds.get(round_id)
     if community.community_id not in rnd.community_ids:
-        raise _no_such_round()
+        raise rounds.no_such_round()
     exemption = FairShareExemption(community.pk, f"EXEMPT#{household.flat_key}#{round_id}", round_id=round_id,
                                    by=principal.subject, at=clock.now())
     with storage_errors():

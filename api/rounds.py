@@ -11,10 +11,50 @@ from pynamodb.transactions import TransactWrite
 from api import clock, communities, households, ids, payment_qr, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Forbidden, NotFound, storage_errors
-from api.models import Bundle, BundleItem, DeadlineMarker, Item, Round, RoundListing, transaction_connection
+from api.models import (
+    Bundle, BundleItem, Community, DeadlineMarker, Item, Round, RoundListing, transaction_connection,
+)
 
 RECENT_ROUNDS = 10
 _TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+
+
+def no_such_round() -> NotFound:
+    return NotFound("团购轮次不存在", "No such round")
+
+
+def get(round_id: str) -> Round:
+    """The round item alone (consistent), or 404."""
+    with storage_errors():
+        try:
+            return Round.get(f"ROUND#{round_id}", "ROUND", consistent_read=True)
+        except Round.DoesNotExist:
+            raise no_such_round() from None
+
+
+def for_supplier(principal: Principal, round_id: str) -> Round:
+    """The round, if the caller is its supplier: another supplier's round does not exist for them."""
+    rnd = get(round_id)
+    if principal.role != "supplier" or principal.scope_id != rnd.supplier_id:
+        raise no_such_round()
+    return rnd
+
+
+def for_viewer(principal: Principal, round_id: str, *,
+               roles: tuple[str, ...] = ("liaison", "info_officer", "volunteer")) -> tuple[Round, Community | None]:
+    """The round and the one community of it the caller may see (None: all of them, for its supplier).
+
+    Staff of a community the round does not serve, and every other supplier, get 404.
+    """
+    rnd = get(round_id)
+    if principal.role == "supplier" and principal.scope_id == rnd.supplier_id:
+        return rnd, None
+    if principal.role in roles and principal.scope_id in rnd.community_ids:
+        try:
+            return rnd, communities.for_staff(principal, principal.scope_id, roles=roles)
+        except NotFound:
+            pass
+    raise no_such_round()
 
 
 def status(rnd: Round, at: datetime) -> str:
