@@ -13,7 +13,9 @@ from pynamodb.transactions import TransactWrite
 from api import clock, config, households, ids, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Conflict, Forbidden, NotFound, storage_errors
-from api.models import Building, Community, DistributionPoint, StaffMember, SubDistrict, transaction_connection
+from api.models import (
+    Building, Community, DistributionPoint, StaffMember, SubDistrict, SubDistrictListing, transaction_connection,
+)
 
 _LEADING_DIGITS = re.compile(r"^([0-9]*)(.*)$")
 
@@ -235,5 +237,35 @@ def create(sub_district_id: str, name: str, buildings: list[dict],
         distribution_point=(DistributionPoint(since=clock.now(), **distribution_point)
                             if distribution_point else None),
     )
-    community.save(condition=Community.pk.does_not_exist())
+    listing = SubDistrictListing(f"SUBDISTRICT#{sub_district_id}", f"COMMUNITY#{community_id}",
+                                 listed_id=community_id, name=name)
+    with TransactWrite(connection=transaction_connection()) as transaction:
+        transaction.save(community, condition=Community.pk.does_not_exist())
+        transaction.save(listing, condition=SubDistrictListing.pk.does_not_exist())
     return community
+
+
+def of_sub_district(sub_district_id: str) -> list[Community]:
+    """The sub-district's communities by name: one Query of its listings, one BatchGetItem."""
+    with storage_errors():
+        listed = list(SubDistrictListing.query(f"SUBDISTRICT#{sub_district_id}",
+                                               SubDistrictListing.sk.startswith("COMMUNITY#")))
+    return sorted(get_many([item.listed_id for item in listed]).values(), key=lambda c: c.name)
+
+
+def for_supplier(principal: Principal) -> dict:
+    """The communities a supplier's rounds may serve: those of its own sub-district."""
+    supplier = suppliers.get(principal.scope_id)
+    return {"communities": [{"community_id": c.community_id, "name": c.name,
+                             "buildings": [{"name": b.name, "units": list(b.units)} for b in c.buildings]}
+                            for c in of_sub_district(supplier.sub_district_id)]}
+
+
+def suppliers_for(principal: Principal, community_id: str) -> dict:
+    """The suppliers a liaison may open a round for: those vetted by the community's sub-district."""
+    community = for_staff(principal, community_id, roles=("liaison", "info_officer", "admin"))
+    with storage_errors():
+        listed = SubDistrictListing.query(f"SUBDISTRICT#{community.sub_district_id}",
+                                          SubDistrictListing.sk.startswith("SUPPLIER#"))
+        return {"suppliers": sorted(({"supplier_id": item.listed_id, "name": item.name} for item in listed),
+                                    key=lambda s: s["name"])}

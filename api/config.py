@@ -8,10 +8,14 @@ REGION = os.environ.get("AWS_DEFAULT_REGION", "cn-north-1")
 AWS_ENDPOINT = os.environ.get("BAOGONG_AWS_ENDPOINT") or None
 TOKEN_SECRET_PARAM = os.environ.get("BAOGONG_TOKEN_SECRET_PARAM", f"/baogong/{STAGE}/token-secret")
 EXPORTS_BUCKET = os.environ.get("BAOGONG_EXPORTS_BUCKET", f"baogong-{STAGE}-exports")
-# Images people upload (payment QR codes). Kept apart from exports, which expire after 30 days.
+# Images people upload (payment QR codes). Kept apart from exports, which expire after 7 days.
 UPLOADS_BUCKET = os.environ.get("BAOGONG_UPLOADS_BUCKET", f"baogong-{STAGE}-uploads")
 # The address residents and staff open; join and invite links are built on it.
 PUBLIC_URL = os.environ.get("BAOGONG_PUBLIC_URL", "").rstrip("/")
 # Seconds to wait for a DynamoDB answer. The local stack raises it: moto answers
 # one request at a time, so a burst of 300 orders queues behind a lock.
 DYNAMODB_READ_TIMEOUT = float(os.environ.get("BAOGONG_DYNAMODB_READ_TIMEOUT", "10"))
+# Where background exports run (api/export_jobs.py): "lambda" (an asynchronous invocation of
+# EXPORT_FUNCTION, in AWS), "thread" (a worker thread: `make dev`), "inline" (the tests).
+EXPORT_RUNNER = os.environ.get("BAOGONG_EXPORT_RUNNER", "lambda")
+EXPORT_FUNCTION = os.environ.get("BAOGONG_EXPORT_FUNCTION", f"baogong-{STAGE}-export_worker")

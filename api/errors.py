@@ -72,6 +72,11 @@ class Refused(DomainError):
     status, code = 422, "refused"
 
 
+class TooLarge(DomainError):
+    """413: too large to answer in one request (an export past its limit): use the background path."""
+    status, code = 413, "too_large"
+
+
 class TooManyRequests(DomainError):
     """429: the caller must slow down."""
     status, code = 429, "too_many_requests"

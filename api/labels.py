@@ -113,11 +113,15 @@ def _register_font() -> None:
         _registered = True
 
 
-def render(orders, names: dict[str, str], layout_name: str = DEFAULT_LAYOUT, title: str = "") -> bytes:
-    """The labels PDF of `orders`, in their order; one page saying 没有订单 / No orders if there are none."""
+def render(orders, names: dict[str, str], layout_name: str = DEFAULT_LAYOUT, title: str = "",
+           out=None, progress=None) -> bytes | None:
+    """The labels PDF of `orders` (any iterable, consumed once, in its order); one page saying
+    没有订单 / No orders if there are none. Written to the binary file `out` if given (then None
+    is returned), else returned as bytes. `progress(n)` is called after every page with the labels so far.
+    """
     layout = LAYOUTS[layout_name]
     _register_font()
-    buffer = io.BytesIO()
+    buffer = io.BytesIO() if out is None else out
     # The initial font is ours, so no unembedded Helvetica is referenced by any page.
     canvas = Canvas(buffer, pagesize=(layout.page[0] * mm, layout.page[1] * mm), pageCompression=1,
                     initialFontName=FONT, initialFontSize=layout.sizes[2])
@@ -128,12 +132,16 @@ def render(orders, names: dict[str, str], layout_name: str = DEFAULT_LAYOUT, tit
         index = count - 1
         if index and index % layout.per_page == 0:
             canvas.showPage()
+            if progress is not None:
+                progress(index)
         _draw_label(canvas, layout, layout.cell(index), label_of(order, names.get(order.community_id, "")))
     if not count:
         _draw_empty(canvas, layout)
     canvas.showPage()
     canvas.save()
-    return buffer.getvalue()
+    if progress is not None:
+        progress(count)
+    return buffer.getvalue() if out is None else None
 
 
 # --- drawing ---------------------------------------------------------------------------

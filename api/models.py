@@ -167,6 +167,16 @@ class Supplier(Item, discriminator="Supplier"):
     phone = UnicodeAttribute(default="")
 
 
+class SubDistrictListing(Item, discriminator="SubDistrictListing"):
+    """A community or a supplier, listed under its sub-district (a round may serve only these).
+
+    PK=SUBDISTRICT#<sid>  SK=COMMUNITY#<cid> | SUPPLIER#<sid>; written with the community or supplier.
+    """
+
+    listed_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+
+
 class Round(Item, discriminator="Round"):
     """团购轮次 round: one supplier's offer to one or more communities.
 
@@ -187,6 +197,8 @@ class Round(Item, discriminator="Round"):
     state = UnicodeAttribute(default="active")
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    closed_early_at = UTCDateTimeAttribute(null=True)  # the supplier closed it before closes_at (提前截单)
+    closed_early_by = UnicodeAttribute(null=True)
 
 
 class RoundListing(Item, discriminator="RoundListing"):
@@ -262,6 +274,8 @@ class Order(Item, discriminator="Order"):
     reason = UnicodeAttribute(null=True)
     reason_en = UnicodeAttribute(null=True)
     holds_fair_share = BooleanAttribute(default=False)  # this order took the household's fair-share slot
+    packed_at = UTCDateTimeAttribute(null=True)
+    packed_by = UnicodeAttribute(null=True)
 
 
 class OrderKey(Item, discriminator="OrderKey"):
@@ -364,6 +378,37 @@ class IdempotencyRecord(Item, discriminator="IdempotencyRecord"):
     payload_hash = UnicodeAttribute()
     result_pk = UnicodeAttribute()
     result_sk = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class ExportJob(Item, discriminator="ExportJob"):
+    """An export built in the background (api/export_jobs.py).
+
+    PK=EXPORTJOB#<job_id>  SK=EXPORTJOB; `expires_at` (TTL) removes it with its file, after 7 days.
+    `owner_role`/`owner_scope` are the creator's: only the same supplier (or community) may read it.
+    """
+
+    job_id = UnicodeAttribute()
+    round_id = UnicodeAttribute()
+    kind_of_export = UnicodeAttribute(attr_name="export_kind")
+    format = UnicodeAttribute()
+    layout = UnicodeAttribute(default="")
+    status_filter = UnicodeAttribute()
+    community_id = UnicodeAttribute(null=True)
+    building = UnicodeAttribute(null=True)
+    owner_role = UnicodeAttribute()
+    owner_scope = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    state = UnicodeAttribute(default="queued")
+    done = NumberAttribute(default=0)
+    total = NumberAttribute(default=0)
+    s3_key = UnicodeAttribute(null=True)
+    filename = UnicodeAttribute(default="")
+    content_type = UnicodeAttribute(default="")
+    error_code = UnicodeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)  # the last progress; a running job silent for long has died
     expires_at = TTLAttribute()
 
 

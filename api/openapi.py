@@ -8,7 +8,8 @@ import functools
 from api import schemas
 
 _ERRORS = {400: "输入有误 Bad input", 401: "未登录 No or bad token", 403: "无权限 Wrong role or scope",
-           404: "不存在 Not found", 409: "冲突 Conflict", 422: "业务规则拒绝 Refused by a rule",
+           404: "不存在 Not found", 409: "冲突 Conflict", 413: "太大 Too large: use a background job",
+           422: "业务规则拒绝 Refused by a rule",
            503: "存储繁忙 Storage busy (Retry-After)"}
 
 

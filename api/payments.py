@@ -13,13 +13,11 @@ Who may do what:
   orders; the liaison and the information officer chase the unpaid ones.
 Anyone else is told the round does not exist.
 """
-import base64
-import json
 from datetime import timedelta
 
 from pynamodb.exceptions import PutError
 
-from api import clock, communities, households, idempotency, orders, roster, rounds
+from api import clock, communities, cursors, households, idempotency, orders, roster, rounds
 from api.auth import Principal
 from api.errors import BadInput, NotFound, Refused, storage_errors
 from api.models import (
@@ -66,36 +64,10 @@ def _names(found: list[Order]) -> dict[str, str]:
 
 def totals(round_id: str, community_id: str | None = None) -> dict:
     """Count and money per money state; every order is in one bucket, so they add up to `ordered`."""
-    prefix = f"ORDER#{community_id}#" if community_id else "ORDER#"
-    out = {name: {"count": 0, "fen": 0} for name in ("ordered", *BUCKETS)}
-    with storage_errors():
-        for order in Order.query(f"ROUND#{round_id}", Order.sk.startswith(prefix), consistent_read=True,
-                                 attributes_to_get=["PK", "SK", "kind", "status", "refund", "total_fen"]):
-            for name in ("ordered", bucket(order.status, order.refund)):
-                out[name]["count"] += 1
-                out[name]["fen"] += int(order.total_fen)
-    return out
+    return rounds.tally(round_id, community_id)["totals"]
 
 
 # --- the board: a round's orders -------------------------------------------------
-
-def _encode_cursor(key: dict | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def _decode_cursor(cursor: str | None, pk: str, prefix: str) -> dict | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        ok = key["PK"]["S"] == pk and key["SK"]["S"].startswith(prefix) and set(key) == {"PK", "SK"}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        ok = False
-    if not ok:
-        raise BadInput("翻页参数无效，请从第一页重新加载", "The cursor is not valid; reload from the first page",
-                       fields={"cursor": ["无效 / Invalid"]})
-    return key
-
 
 def board(principal: Principal, round_id: str, query: dict) -> dict:
     """`{orders, totals, next_cursor}`: one page of a round's orders, by community, building, unit and room."""
@@ -117,13 +89,13 @@ def board(principal: Principal, round_id: str, query: dict) -> dict:
     condition = Order.status == query["status"] if query.get("status") else None
     with storage_errors():
         page = Order.query(rnd.pk, Order.sk.startswith(prefix), filter_condition=condition, consistent_read=True,
-                           limit=PAGE_SIZE, last_evaluated_key=_decode_cursor(query.get("cursor"), rnd.pk, prefix))
+                           limit=PAGE_SIZE, last_evaluated_key=cursors.decode(query.get("cursor"), rnd.pk, prefix))
         found = list(page)
         next_key = page.last_evaluated_key
     names = _names(found)
     return {"orders": [board_view(o, names) for o in found],
             "totals": totals(rnd.round_id, community.community_id if community else None),
-            "next_cursor": _encode_cursor(next_key)}
+            "next_cursor": cursors.encode(next_key)}
 
 
 def supplier_rounds(principal: Principal) -> dict:
@@ -135,7 +107,11 @@ def supplier_rounds(principal: Principal) -> dict:
     return {"rounds": [{"round_id": r.round_id, "name": r.name, "status": rounds.status(r, now),
                         "opens_at": clock.iso(r.opens_at), "closes_at": clock.iso(r.closes_at),
                         "payment_deadline": clock.iso(r.payment_deadline), "community_ids": list(r.community_ids),
-                        "totals": totals(r.round_id)} for r in found if isinstance(r, Round)]}
+                        **_counts(rounds.tally(r.round_id))} for r in found if isinstance(r, Round)]}
+
+
+def _counts(tally: dict) -> dict:
+    return {"totals": tally["totals"], "by_status": tally["by_status"]}
 
 
 # --- orders by id ---------------------------------------------------------------

@@ -6,14 +6,16 @@ A round is one supplier's offer to one or more communities, open from
 from datetime import datetime
 
 from pynamodb.connection import Connection
+from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, households, ids, payment_qr, suppliers
+from api import clock, communities, config, households, ids, order_state, payment_qr, suppliers
 from api.auth import Principal
-from api.errors import BadInput, Forbidden, NotFound, storage_errors
+from api.errors import BadInput, Forbidden, NotFound, Refused, storage_errors
 from api.models import (
-    Bundle, BundleItem, Community, DeadlineMarker, Item, Round, RoundListing, transaction_connection,
+    Bundle, BundleItem, Community, DeadlineMarker, Item, Order, Round, RoundListing, transaction_connection,
 )
+from api.schemas import ORDER_STATUSES
 
 RECENT_ROUNDS = 10
 _TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
@@ -47,11 +49,17 @@ def for_viewer(principal: Principal, round_id: str, *,
     Staff of a community the round does not serve, and every other supplier, get 404.
     """
     rnd = get(round_id)
+    return rnd, viewer_scope(principal, rnd, roles=roles)
+
+
+def viewer_scope(principal: Principal, rnd: Round, *,
+                 roles: tuple[str, ...] = ("liaison", "info_officer", "volunteer")) -> Community | None:
+    """The one community of `rnd` the caller may see, None for its supplier (all); else 404."""
     if principal.role == "supplier" and principal.scope_id == rnd.supplier_id:
-        return rnd, None
+        return None
     if principal.role in roles and principal.scope_id in rnd.community_ids:
         try:
-            return rnd, communities.for_staff(principal, principal.scope_id, roles=roles)
+            return communities.for_staff(principal, principal.scope_id, roles=roles)
         except NotFound:
             pass
     raise no_such_round()
@@ -213,3 +221,140 @@ def list_for_community(principal: Principal, community_id: str) -> dict:
                 continue
             rounds.append(view(rnd, bundles, now))
     return {"rounds": rounds}
+
+
+# --- the supplier's console: one round ------------------------------------------
+
+_TALLY_ATTRIBUTES = ["PK", "SK", "kind", "status", "refund", "total_fen", "building", "community_id"]
+_UNPAID = ("placed", "payment_claimed")
+_PACKED = ("packed", "at_gate", "picked_up")
+
+
+def tally(round_id: str, community_id: str | None = None) -> dict:
+    """A round's (or one community's) orders counted in one projected Query.
+
+    `totals`: count and money per money state (order_state.BUCKETS, plus `ordered`); `by_status`: a
+    count per order status; `buildings`: per community, per building in walking order, the live
+    orders split into unpaid, paid (to pack) and packed.
+    """
+    totals = {name: {"count": 0, "fen": 0} for name in ("ordered", *order_state.BUCKETS)}
+    by_status = {name: 0 for name in ORDER_STATUSES}
+    buildings: dict[str, dict[str, dict]] = {}
+    prefix = f"ORDER#{community_id}#" if community_id else "ORDER#"
+    with storage_errors():
+        for order in Order.query(f"ROUND#{round_id}", Order.sk.startswith(prefix), consistent_read=True,
+                                 attributes_to_get=_TALLY_ATTRIBUTES):
+            for name in ("ordered", order_state.bucket(order.status, order.refund)):
+                totals[name]["count"] += 1
+                totals[name]["fen"] += int(order.total_fen)
+            by_status[order.status] = by_status.get(order.status, 0) + 1
+            if order.status in order_state.DEAD:
+                continue
+            row = buildings.setdefault(order.community_id, {}).setdefault(
+                order.building, {"building": order.building, "live": 0, "unpaid": 0, "paid": 0, "packed": 0})
+            row["live"] += 1
+            row["unpaid" if order.status in _UNPAID else "packed" if order.status in _PACKED else "paid"] += 1
+    return {"totals": totals, "by_status": by_status, "buildings": buildings}
+
+
+def _join_url(community: Community) -> str:
+    return f"{config.PUBLIC_URL}/#/join/{community.join_key}"
+
+
+def detail(principal: Principal, round_id: str) -> dict:
+    """One round for its console: bundles with live stock, counts, money, and packing per building."""
+    rnd, bundles = load(round_id)
+    own = viewer_scope(principal, rnd)
+    served = [own.community_id] if own else list(rnd.community_ids)
+    counted = tally(rnd.round_id, own.community_id if own else None)
+    found = {own.community_id: own} if own else communities.get_many(served)
+    out = view(rnd, bundles, clock.now())
+    out.update({
+        "closed_early_at": clock.iso(rnd.closed_early_at),
+        "totals": counted["totals"], "by_status": counted["by_status"],
+        "communities": [{
+            "community_id": cid, "name": found[cid].name, "join_url": _join_url(found[cid]),
+            "buildings": list(counted["buildings"].get(cid, {}).values()),
+        } for cid in served if cid in found],
+    })
+    return out
+
+
+def add_stock(principal: Principal, round_id: str, bundle_id: str, add: int) -> dict:
+    """More of a bundle while the round takes orders (加库存): stock_total and stock_left grow together."""
+    rnd = for_supplier(principal, round_id)
+    if status(rnd, clock.now()) == "closed":
+        raise Refused("本轮团购已截单，不能再加库存", "This round has closed; stock can no longer be added",
+                      code="round_closed")
+    with storage_errors():
+        try:
+            Bundle(rnd.pk, f"ROUND#BUNDLE#{bundle_id}").update(
+                actions=[Bundle.stock_total.add(add), Bundle.stock_left.add(add)],
+                condition=Bundle.pk.exists())
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+            raise NotFound("套餐不存在", "No such bundle") from None
+    return detail(principal, round_id)
+
+
+def close_early(principal: Principal, round_id: str) -> dict:
+    """提前截单: the round stops taking orders now. Orders already placed stay as they are.
+
+    One conditional UpdateItem (still open, not closed already), so two taps cannot both close it;
+    the order transaction's own condition (closes_at > now) refuses every order after it.
+    """
+    rnd = for_supplier(principal, round_id)
+    now = clock.now()
+    with storage_errors():
+        try:
+            rnd.update(actions=[Round.closes_at.set(now), Round.closed_early_at.set(now),
+                                Round.closed_early_by.set(principal.subject)],
+                       condition=(Round.closes_at > now) & (Round.state == "active"))
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+            raise Refused("本轮团购已经截单", "This round has already closed", code="round_closed") from None
+    return detail(principal, round_id)
+
+
+def _condition_failed(exc: UpdateError) -> bool:
+    return getattr(exc.cause, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _bundle_line(bundle: Bundle) -> str:
+    contents = "、".join(f"{i.name}{i.qty}{i.unit}" for i in bundle.items)
+    price = f"¥{int(bundle.price_fen) // 100}.{int(bundle.price_fen) % 100:02d}"
+    return f"{bundle.name} {price}（{contents}），每户限{int(bundle.per_household_limit)}份"
+
+
+def _beijing(moment: datetime) -> str:
+    local = moment.astimezone(clock.SHANGHAI)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def announcement(principal: Principal, round_id: str) -> dict:
+    """「团购通知」 for each community's group chat: bundles, prices, deadlines, the join link.
+
+    One text per community because each has its own join link (the QR on its gate poster).
+    """
+    rnd, bundles = load(round_id)
+    own = viewer_scope(principal, rnd, roles=("liaison", "info_officer"))
+    found = {own.community_id: own} if own else communities.get_many(list(rnd.community_ids))
+    lines = [f"{n}. {_bundle_line(b)}" for n, b in enumerate(bundles, start=1)]
+    out = []
+    for cid in rnd.community_ids:
+        if cid not in found:
+            continue
+        community = found[cid]
+        text = "\n".join([
+            f"【团购通知】{rnd.name}",
+            f"供应商：{rnd.supplier_name}",
+            *lines,
+            f"下单截止：{_beijing(rnd.closes_at)}（北京时间）",
+            f"付款截止：{_beijing(rnd.payment_deadline)}，逾期未付款订单不予配送",
+            f"{community.name}居民请点链接登记房号后下单：{_join_url(community)}",
+        ])
+        out.append({"community_id": cid, "community_name": community.name, "join_url": _join_url(community),
+                    "text": text})
+    return {"announcements": out}

@@ -4,9 +4,10 @@ Unknown fields are refused (marshmallow's default `unknown=RAISE`). Every
 message a field can produce reads "中文 / English", so the person fixing the
 input is told what to do in either language.
 """
+import re
 from datetime import timezone
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.errors import BadInput
 
@@ -193,14 +194,52 @@ class BundleItemSchema(BaseSchema):
     unit = Str(load_default="", validate=length(0, 10))
 
 
+_YUAN = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,2})?\Z")
+_BAD_YUAN = _msg("价格应为元，最多两位小数，例如 12.50", "price is in yuan with at most 2 decimals, e.g. 12.50")
+
+
+class Yuan(fields.Field):
+    """A price in yuan as people type it ("12.5", "128.00", 12.5), loaded as integer fen.
+
+    Parsed from its text, never through a float, so 12.345 is refused rather than rounded.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValidationError(_BAD_YUAN)
+        text = str(value).strip()
+        if not _YUAN.match(text):
+            raise ValidationError(_BAD_YUAN)
+        whole, _, part = text.partition(".")
+        return int(whole) * 100 + int(part.ljust(2, "0") or 0)
+
+
 class BundleSchema(BaseSchema):
-    """套餐 bundle as a supplier defines it."""
+    """套餐 bundle as a supplier defines it: its price in yuan (`price`) or in fen (`price_fen`)."""
 
     name = Str(required=True, validate=length(1, 40))
     items = List(Nested(BundleItemSchema), required=True, validate=length(1, 30))
-    price_fen = Int(required=True, validate=between(1, 10_000_000))
+    price = Yuan(load_default=None, validate=validate.Range(1, 10_000_000, error=_msg(
+        "价格应在 0.01 到 100000 元之间", "price must be between 0.01 and 100000 yuan")))
+    price_fen = Int(load_default=None, validate=between(1, 10_000_000))
     stock = Int(required=True, validate=between(0, 100_000))
     per_household_limit = Int(required=True, validate=between(1, MAX_QTY))
+
+    @validates_schema
+    def _one_price(self, data, **kwargs):
+        given = [name for name in ("price", "price_fen") if data.get(name) is not None]
+        if len(given) == 1:
+            return
+        message = (_msg("请填写价格（元）", "Give the price (in yuan)") if not given
+                   else _msg("价格只填一个：price（元）或 price_fen（分）", "Give price (yuan) or price_fen, not both"))
+        raise ValidationError(message, "price")
+
+    @post_load
+    def _in_fen(self, data, **kwargs):
+        price = data.pop("price")
+        if price is not None:
+            data["price_fen"] = price
+        return data
 
 
 class RoundSchema(BaseSchema):
@@ -275,12 +314,41 @@ LABEL_LAYOUTS = ("a4-2x5", "a4-3x7", "a4-4x10", "roll-60x40")  # api/labels.LAYO
 
 
 class ExportQuerySchema(BaseSchema):
-    """GET /api/rounds/{round_id}/exports/{kind}: pdf is for labels only; layout is the label sheet or roll."""
+    """An export's options: GET /api/rounds/{round_id}/exports/{kind} (query) and its jobs (body).
+
+    pdf is for labels only; layout is the label sheet or roll; status `paid` (the default) or `all_live`.
+    """
 
     format = Str(load_default="csv", validate=validate.OneOf(
         ("csv", "xlsx", "pdf"), error=_msg("格式应为 csv、xlsx 或 pdf", "format must be csv, xlsx or pdf")))
     layout = Str(load_default="a4-3x7", validate=validate.OneOf(LABEL_LAYOUTS, error=_msg(
         "标签版式应为 " + "、".join(LABEL_LAYOUTS) + " 之一", "layout must be one of " + ", ".join(LABEL_LAYOUTS))))
+    status = Str(load_default="paid", validate=validate.OneOf(("paid", "all_live"), error=_msg(
+        "status 应为 paid（仅已付款）或 all_live（全部有效订单）", "status must be paid or all_live")))
+    community_id = Str(load_default=None, validate=length(1, 40))
+    building = Str(load_default=None, validate=length(1, 20))
+
+
+class ExportJobOutSchema(Schema):
+    """A background export: GET /api/export-jobs/{job_id}."""
+
+    job_id = fields.String()
+    round_id = fields.String()
+    kind = fields.String()
+    format = fields.String()
+    layout = fields.String(allow_none=True)
+    status = fields.String()
+    community_id = fields.String(allow_none=True)
+    building = fields.String(allow_none=True)
+    state = fields.String()
+    done = fields.Integer()
+    total = fields.Integer()
+    filename = fields.String()
+    url = fields.String(allow_none=True)
+    url_expires_at = fields.String(allow_none=True)
+    error = fields.Dict(allow_none=True)
+    created_at = fields.String()
+    finished_at = fields.String(allow_none=True)
 
 
 ORDER_STATUSES = ("placed", "payment_claimed", "paid", "packed", "at_gate", "picked_up", "cancelled", "expired")
@@ -501,6 +569,52 @@ class RoundOutSchema(Schema):
 
 class RoundsOutSchema(Schema):
     rounds = fields.List(fields.Nested(RoundOutSchema))
+
+
+class RoundDetailOutSchema(RoundOutSchema):
+    """A round on its console: GET /api/rounds/{round_id}."""
+
+    closed_early_at = fields.String(allow_none=True)
+    totals = fields.Dict()
+    by_status = fields.Dict()
+    communities = fields.List(fields.Dict())
+
+
+class StockSchema(BaseSchema):
+    """加库存: POST /api/rounds/{round_id}/bundles/{bundle_id}/stock."""
+
+    add = Int(required=True, validate=between(1, 100_000))
+
+
+class EmptySchema(BaseSchema):
+    """A body with nothing in it: `{}`."""
+
+
+class PackedSchema(BaseSchema):
+    """已打包: POST /api/rounds/{round_id}/packed, a community or one of its buildings."""
+
+    community_id = Str(required=True, validate=length(1, 40))
+    building = Str(load_default=None, validate=length(1, 20))
+    cursor = Str(load_default=None, validate=length(1, 2000))
+
+
+class PackedOutSchema(Schema):
+    packed = fields.Integer()
+    not_paid = fields.Integer()
+    already_packed = fields.Integer()
+    next_cursor = fields.String(allow_none=True)
+
+
+class AnnouncementsOutSchema(Schema):
+    announcements = fields.List(fields.Dict())
+
+
+class SupplierCommunitiesOutSchema(Schema):
+    communities = fields.List(fields.Dict())
+
+
+class SuppliersOutSchema(Schema):
+    suppliers = fields.List(fields.Dict())
 
 
 class PaymentQrUploadOutSchema(Schema):

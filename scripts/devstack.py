@@ -133,7 +133,7 @@ def prepare_aws(endpoint: str) -> None:
     os.environ.update({
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "cn-north-1"),
-        "BAOGONG_AWS_ENDPOINT": endpoint, "BAOGONG_STAGE": "local",
+        "BAOGONG_AWS_ENDPOINT": endpoint, "BAOGONG_STAGE": "local", "BAOGONG_EXPORT_RUNNER": "thread",
         "BAOGONG_DYNAMODB_READ_TIMEOUT": os.environ.get("BAOGONG_DYNAMODB_READ_TIMEOUT", "300"),
     })
     from api import aws, config, models

@@ -1,7 +1,7 @@
-"""团购轮次 rounds: list a community's rounds, create a round."""
+"""团购轮次 rounds: list a community's rounds, create one, and run one from its console."""
 from chalice import Blueprint, Response
 
-from api import auth, rounds, schemas
+from api import auth, communities, packing, rounds, schemas
 from api.openapi import documented
 from api.routes import json_body
 
@@ -25,3 +25,61 @@ def create_round():
     principal = auth.require(request.headers, "supplier", "liaison", "admin")
     data = schemas.load(schemas.RoundSchema(), json_body(request))
     return Response(rounds.create(principal, data), status_code=201)
+
+
+@bp.route("/rounds/{round_id}", methods=["GET"])
+@documented("一期团购 One round, for its console", response=schemas.RoundDetailOutSchema, errors=(404,))
+def round_detail(round_id):
+    principal = auth.require(bp.current_request.headers, "supplier", "liaison", "info_officer", "volunteer")
+    return rounds.detail(principal, round_id)
+
+
+@bp.route("/rounds/{round_id}/bundles/{bundle_id}/stock", methods=["POST"])
+@documented("加库存 Add stock to a bundle", body=schemas.StockSchema, response=schemas.RoundDetailOutSchema,
+            errors=(400, 404, 422))
+def add_stock(round_id, bundle_id):
+    request = bp.current_request
+    principal = auth.require(request.headers, "supplier")
+    data = schemas.load(schemas.StockSchema(), json_body(request))
+    return rounds.add_stock(principal, round_id, bundle_id, data["add"])
+
+
+@bp.route("/rounds/{round_id}/close", methods=["POST"])
+@documented("提前截单 Close the round now", body=schemas.EmptySchema, response=schemas.RoundDetailOutSchema,
+            errors=(400, 404, 422))
+def close_round(round_id):
+    request = bp.current_request
+    principal = auth.require(request.headers, "supplier")
+    schemas.load(schemas.EmptySchema(), json_body(request))
+    return rounds.close_early(principal, round_id)
+
+
+@bp.route("/rounds/{round_id}/packed", methods=["POST"])
+@documented("标记已打包 Mark a community's or building's paid bags packed", body=schemas.PackedSchema,
+            response=schemas.PackedOutSchema, errors=(400, 404, 422))
+def mark_packed(round_id):
+    request = bp.current_request
+    principal = auth.require(request.headers, "supplier")
+    data = schemas.load(schemas.PackedSchema(), json_body(request))
+    return packing.mark_packed(principal, round_id, data)
+
+
+@bp.route("/rounds/{round_id}/announcement", methods=["GET"])
+@documented("团购通知 The group-chat announcement", response=schemas.AnnouncementsOutSchema, errors=(404,))
+def announcement(round_id):
+    principal = auth.require(bp.current_request.headers, "supplier", "liaison", "info_officer")
+    return rounds.announcement(principal, round_id)
+
+
+@bp.route("/suppliers/mine/communities", methods=["GET"])
+@documented("可供货的小区 Communities a round may serve", response=schemas.SupplierCommunitiesOutSchema, errors=())
+def my_communities():
+    return communities.for_supplier(auth.require(bp.current_request.headers, "supplier"))
+
+
+@bp.route("/communities/{community_id}/suppliers", methods=["GET"])
+@documented("本街道的供应商 Suppliers a liaison may open a round for", response=schemas.SuppliersOutSchema,
+            errors=(404,))
+def community_suppliers(community_id):
+    principal = auth.require(bp.current_request.headers, "liaison", "info_officer", "admin")
+    return communities.suppliers_for(principal, community_id)
