@@ -1,6 +1,6 @@
 // Service worker: caches the app shell only. API responses are never cached.
 // Bump VERSION whenever any shell file changes; old caches are deleted on activate.
-const VERSION = 'v12';
+const VERSION = 'v13';
 const CACHE = `baogong-shell-${VERSION}`;
 const CACHE_PREFIX = 'baogong-shell-';
 
@@ -35,6 +35,9 @@ const SHELL = [
   './js/strings/payments.js',
   './js/views/payments.js',
   './js/views/unpaid.js',
+  './js/strings/supplier.js',
+  './js/views/newround.js',
+  './js/views/supplier.js',
   './icons/icon-192.png',
   './icons/icon-512.png',
 ];

@@ -20,6 +20,9 @@ import { communityView } from './views/community.js';
 import './strings/payments.js';
 import { unpaidView } from './views/unpaid.js';
 import { supplierRoundsView, paymentsBoardView } from './views/payments.js';
+import './strings/supplier.js';
+import { newRoundView } from './views/newround.js';
+import { roundConsoleView } from './views/supplier.js';
 
 const ROUTES = [
   { re: /^#\/join\/([^/?#]+)$/, view: joinView, name: 'join', title: 'join.title', needsSession: false },
@@ -37,8 +40,11 @@ const ROUTES = [
   { re: /^#\/staff\/special\/?$/, view: specialView, name: 'special', title: 'special.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/community\/?$/, view: communityView, name: 'community', title: 'community.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/unpaid\/?$/, view: unpaidView, name: 'unpaid', title: 'unpaid.title', needsSession: false, needsStaff: true },
-  // The supplier: their rounds, and one round's payment board.
-  { re: /^#\/staff\/rounds\/?$/, view: supplierRoundsView, name: 'supplier-rounds', title: 'sr.title', needsSession: false, needsStaff: true },
+  // The supplier: their rounds, a new round (also a liaison's, for a supplier), one round's console
+  // and its payment board. "new" comes before the round id, which it would otherwise match.
+  { re: /^#\/staff\/rounds\/?$/, view: supplierRoundsView, name: 'supplier-rounds', title: 'sd.my_rounds', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/rounds\/new\/?$/, view: newRoundView, name: 'new-round', title: 'nr.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/rounds\/([A-Za-z0-9-]+)\/?$/, view: roundConsoleView, name: 'round-console', title: 'rc.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/rounds\/([A-Za-z0-9-]+)\/payments\/?$/, view: paymentsBoardView, name: 'payments', title: 'board.title', needsSession: false, needsStaff: true },
 ];
 

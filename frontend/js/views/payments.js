@@ -4,6 +4,7 @@
 // Nothing a statement suggests is confirmed before the supplier taps 「确认这 N 笔」.
 import '../strings/roster.js';
 import '../strings/payments.js';
+import '../strings/supplier.js';
 import { t, pick } from '../i18n.js';
 import { staffApi } from '../api.js';
 import * as staff from '../staff.js';
@@ -26,7 +27,7 @@ const MAX_STATEMENT = 5 * 1024 * 1024;
 const rpath = (rid, rest = '') => `/api/rounds/${encodeURIComponent(rid)}${rest}`;
 
 /** The signed-in supplier, or null after drawing a "not for your role" page. */
-function supplierStaff(root) {
+export function supplierStaff(root) {
   const s = staff.get();
   if (s && s.role === 'supplier') return s;
   clear(root);
@@ -43,7 +44,7 @@ function tot(totals, key) {
 }
 
 /** The round's totals as one stacked bar (share of orders), with a legend of counts and amounts. */
-function totalsBar(totals, { legend = true, testid = 'pay-totals' } = {}) {
+export function totalsBar(totals, { legend = true, testid = 'pay-totals' } = {}) {
   const parts = BUCKETS.map((k) => ({ k, ...tot(totals, k) }));
   const all = tot(totals, 'ordered');
   const sum = parts.reduce((a, p) => a + p.count, 0) || 1;
@@ -99,14 +100,15 @@ export async function supplierRoundsView(root, params, ctx) {
   clear(root);
   root.appendChild(h('section', { class: 'console payrounds', 'aria-labelledby': 'sr-title' },
     h('a', { class: 'back', href: '#/staff', 'data-testid': 'sr-back' }, `← ${t('console.to_staff')}`),
-    h('h1', { id: 'sr-title', class: 'page-title', 'data-testid': 'sr-title' }, t('sr.title')),
+    h('h1', { id: 'sr-title', class: 'page-title', 'data-testid': 'sr-title' }, t('sd.my_rounds')),
+    h('a', { class: 'btn btn-primary btn-big sr-new', href: '#/staff/rounds/new', 'data-testid': 'sr-new' }, t('sr.new')),
     rounds.length
       ? h('ul', { class: 'sr-list' }, rounds.map((r) => {
         const all = tot(r.totals, 'ordered');
         const paid = tot(r.totals, 'paid');
         const n = Array.isArray(r.community_ids) ? r.community_ids.length : 0;
         return h('li', null, h('a', {
-          class: 'sr-round', href: `#/staff/rounds/${encodeURIComponent(r.round_id)}/payments`,
+          class: 'sr-round', href: `#/staff/rounds/${encodeURIComponent(r.round_id)}`,
           'data-testid': 'sr-round', 'data-round-id': r.round_id,
         },
         h('span', { class: 'sr-head' },
@@ -116,12 +118,25 @@ export async function supplierRoundsView(root, params, ctx) {
           r.payment_deadline ? t('sr.deadline', { time: dateTime(r.payment_deadline) }) : '',
           n > 1 ? ` · ${t('sr.communities', { n })}` : ''),
         totalsBar(r.totals, { legend: false, testid: 'sr-totals' }),
+        byStatusLine(r.by_status),
         h('span', { class: 'sr-sum' },
           h('span', null, t('sr.paid_of', { paid: paid.count, ordered: all.count })),
           h('strong', null, `${money(paid.fen)} / ${money(all.fen)}`)),
         h('span', { class: 'flat-go', 'aria-hidden': 'true' }, '›')));
       }))
       : h('p', { class: 'empty', 'data-testid': 'sr-none' }, t('sr.none'))));
+}
+
+const LIST_STATUSES = ['placed', 'payment_claimed', 'paid', 'packed', 'at_gate', 'picked_up', 'cancelled', 'expired'];
+
+/** The round's orders by status, in one line: only the statuses it has. */
+function byStatusLine(by) {
+  if (!by || typeof by !== 'object') return null;
+  const parts = LIST_STATUSES.filter((k) => Number(by[k]) > 0);
+  return h('span', { class: 'sr-by-status', 'data-testid': 'sr-by-status' },
+    parts.length
+      ? parts.map((k) => h('span', { class: 'sr-status-n', 'data-status': k, 'data-count': Number(by[k]) }, `${statusText(k)} ${Number(by[k])}`))
+      : t('rc.no_orders'));
 }
 
 // ======================================================================

@@ -4,6 +4,7 @@
 // supplier the door into their payment board; the other roles' tools come in later versions.
 import '../strings/roster.js';
 import '../strings/payments.js';
+import '../strings/supplier.js';
 import { t } from '../i18n.js';
 import { api, errorText } from '../api.js';
 import * as staff from '../staff.js';
@@ -50,6 +51,7 @@ export async function staffView(root, params, ctx) {
     h('p', { class: 'staff-as' }, t('staff.as')),
     h('p', { class: 'staff-role', 'data-testid': 'staff-role', 'data-role': s.role }, roleText(s.role)),
     staff.CONSOLE_ROLES.includes(s.role) ? consoleDoors() : null,
+    staff.CONSOLE_ROLES.includes(s.role) ? forSupplierDoor() : null,
     s.role === 'supplier' ? supplierDoors() : null,
     h('dl', { class: 'facts' },
       h('dt', null, t('staff.scope')), h('dd', { class: 'staff-scope', 'data-testid': 'staff-scope' }, s.scope_id),
@@ -72,12 +74,23 @@ function consoleDoors() {
     door('community', '#/staff/community', t('console.open_community'), t('console.open_community_hint')));
 }
 
-/** The supplier's door: their rounds and the payment board. */
+/** The supplier's doors: their rounds (each with its console and payment board), a new round. */
 function supplierDoors() {
-  return h('nav', { class: 'doors', 'aria-label': t('pay.door') },
+  return h('nav', { class: 'doors', 'aria-label': t('sd.my_rounds') },
     h('a', { class: 'door', href: '#/staff/rounds', 'data-testid': 'staff-payments' },
-      h('span', { class: 'door-label' }, t('pay.door')),
-      h('span', { class: 'door-hint' }, t('pay.door_hint'))));
+      h('span', { class: 'door-label' }, t('sd.my_rounds')),
+      h('span', { class: 'door-hint' }, t('sd.my_rounds_hint'))),
+    h('a', { class: 'door door-2', href: '#/staff/rounds/new', 'data-testid': 'staff-new-round' },
+      h('span', { class: 'door-label' }, t('sd.new_round')),
+      h('span', { class: 'door-hint' }, t('sd.new_round_hint'))));
+}
+
+/** A liaison's or information officer's door: a round for a supplier, serving their community. */
+function forSupplierDoor() {
+  return h('nav', { class: 'doors', 'aria-label': t('sd.for_supplier') },
+    h('a', { class: 'door door-2', href: '#/staff/rounds/new', 'data-testid': 'staff-new-round' },
+      h('span', { class: 'door-label' }, t('sd.for_supplier')),
+      h('span', { class: 'door-hint' }, t('sd.for_supplier_hint'))));
 }
 
 function inviteErrorText(err) {
