@@ -93,7 +93,8 @@ def test_assisted_order__for_a_flat_without_a_smartphone__carries_its_landline_t
     response = assist(client, demo, created["flat_ref"], (demo["bundle_ids"][VEG], 1))
 
     assert response.status_code == 201
-    packing = get(client, f"/api/rounds/{demo['round_id']}/exports/packing?format=csv", demo["tokens"]["supplier"])
+    packing = get(client, f"/api/rounds/{demo['round_id']}/exports/packing?format=csv&status=all_live",
+                  demo["tokens"]["supplier"])
     [row] = list(csv.DictReader(io.StringIO(packing.body.decode("utf-8-sig"))))
     assert (row["房号 Room"], row["电话 Phone"]) == ("102", "0710-3456789")
 

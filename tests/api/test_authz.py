@@ -192,20 +192,20 @@ def test_volunteer_or_admin__exporting__is_403(client, demo, role):
     error_of(response, 403, "wrong_role")
 
 
-def test_supplier__exporting_another_suppliers_round__is_403(client, demo):
+def test_supplier__exporting_another_suppliers_round__is_404(client, demo):
     other = create_supplier(demo["sub_district_id"])
 
     response = get(client, f"/api/rounds/{demo['round_id']}/exports/packing", other["token"])
 
-    error_of(response, 403, "wrong_scope")
+    error_of(response, 404, "not_found")
 
 
-def test_liaison__exporting_a_round_not_offered_to_their_community__is_403(client, demo, elsewhere):
+def test_liaison__exporting_a_round_not_offered_to_their_community__is_404(client, demo, elsewhere):
     theirs = create_round(demo["tokens"]["supplier"], [elsewhere["community_id"]])
 
     response = get(client, f"/api/rounds/{theirs['round_id']}/exports/packing", demo["tokens"]["liaison"])
 
-    error_of(response, 403, "wrong_scope")
+    error_of(response, 404, "not_found")
 
 
 @pytest.mark.parametrize("role", ["admin", "liaison", "volunteer", "supplier"])

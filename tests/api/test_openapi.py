@@ -62,4 +62,5 @@ def test_openapi__path_parameters_are_declared(spec):
     parameters = spec["paths"]["/api/rounds/{round_id}/exports/{kind}"]["get"]["parameters"]
 
     assert {p["name"] for p in parameters if p["in"] == "path"} == {"round_id", "kind"}
-    assert {p["name"] for p in parameters if p["in"] == "query"} == {"format", "layout"}
+    assert {p["name"] for p in parameters if p["in"] == "query"} == {"format", "layout", "status", "community_id",
+                                                                     "building"}

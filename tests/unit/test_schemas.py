@@ -153,7 +153,9 @@ def test_invite__role_other_than_staff__is_refused(role):
     assert list(error.fields) == ["role"]
 
 
-def test_export_query__format_defaults_to_csv_and_layout_to_a4_3x7():
-    assert schemas.load(schemas.ExportQuerySchema(), {}) == {"format": "csv", "layout": "a4-3x7"}
+def test_export_query__defaults_to_csv_a4_3x7_paid_only_whole_round():
+    assert schemas.load(schemas.ExportQuerySchema(), {}) == {
+        "format": "csv", "layout": "a4-3x7", "status": "paid", "community_id": None, "building": None}
+    assert list(refusal(schemas.ExportQuerySchema, {"status": "all"}).fields) == ["status"]
     assert list(refusal(schemas.ExportQuerySchema, {"format": "docx"}).fields) == ["format"]
     assert list(refusal(schemas.ExportQuerySchema, {"format": "pdf", "layout": "a5"}).fields) == ["layout"]
