@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test test-fast bench package system-deps clean
+.PHONY: dev test test-fast bench bench-exports package system-deps clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,15 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.orders
 
+## make bench-exports: every export (picklist, packing, boxes, labels; csv, xlsx, pdf) at 1,000 and 10,000 orders through moto: time and peak memory (never asserted)
+bench-exports: $(STAMP)
+	$(PY) -m bench.exports
+
 ## make package: the Lambda bundle via `chalice package`; api/ is copied into vendor/ first
 package: $(STAMP)
 	rm -rf vendor && mkdir -p vendor && cp -r api vendor/api
 	find vendor -name __pycache__ -prune -exec rm -rf {} +
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} $(VENV)/bin/chalice package --stage prod build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} $(VENV)/bin/chalice package --stage prod --merge-template infra/functions.json build/package
 
 clean:
 	rm -rf $(VENV) vendor build .local .pytest_cache

@@ -70,3 +70,13 @@ def test_sam_template__uses_the_prod_stage_settings(bundle):
     env = function["Properties"]["Environment"]["Variables"]
     assert env["BAOGONG_TABLE"] == "baogong-prod"
     assert env["BAOGONG_TOKEN_SECRET_PARAM"] == "/baogong/prod/token-secret"
+
+
+def test_sam_template__export_worker_is_named_as_the_api_invokes_it(bundle):
+    """The API invokes the worker by name (BAOGONG_EXPORT_FUNCTION); CloudFormation must not invent one."""
+    sam = json.loads((ROOT / "build" / "package" / "sam.json").read_text())
+    worker = sam["Resources"]["ExportWorker"]["Properties"]
+    assert worker["Handler"] == "api.routes.exports.export_worker"
+    assert worker["Timeout"] == 900
+    api = sam["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert worker["FunctionName"] == api["BAOGONG_EXPORT_FUNCTION"] == "baogong-prod-export_worker"
