@@ -178,3 +178,30 @@ def test_create_round_for_many_communities__reads_them_in_one_batch(client, demo
     assert r.status_code == 201, r.json_body
     # The supplier, the 31 communities in one batch, then the writes (listings first, round last).
     assert dynamodb_calls == Counter({"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 2})
+
+
+def _supplier_get(client, demo, path):
+    response = client.http.get(path, headers=_bearer(demo["tokens"]["supplier"]))
+    assert response.status_code == 200, response.body
+    return response
+
+
+def test_round_detail__three_reads_whatever_the_number_of_orders(client, demo, dynamodb_calls):
+    for n in range(3):
+        assert _order(client, demo, _resident(client, demo, room=f"60{n}")).status_code == 201
+    dynamodb_calls.clear()
+    _supplier_get(client, demo, f"/api/rounds/{demo['round_id']}")
+    # The round and its bundles, the orders counted (projected), the communities' names and join links.
+    assert dynamodb_calls == Counter({"Query": 2, "BatchGetItem": 1})
+
+
+def test_export__a_page_of_orders_is_one_query_call(client, demo, dynamodb_calls, monkeypatch):
+    from api import exports
+    monkeypatch.setattr(exports, "_PAGE_SIZE", 2)
+    for n in range(5):
+        assert _order(client, demo, _resident(client, demo, room=f"70{n}")).status_code == 201
+    dynamodb_calls.clear()
+    response = _supplier_get(client, demo, f"/api/rounds/{demo['round_id']}/exports/packing?status=all_live")
+    assert response.body.decode("utf-8-sig").count("\r\n") == 6  # the header and five bags
+    # The round Query, the communities, then the orders 2 at a time: 3 pages streamed, never all held at once.
+    assert dynamodb_calls == Counter({"Query": 1 + 3, "BatchGetItem": 1})
