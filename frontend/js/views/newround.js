@@ -85,6 +85,10 @@ function dropDraft(s) {
 
 // ---- messages -----------------------------------------------------------------------------------
 
+/** A message of our own, kept as its key so a language switch re-words it. */
+const msg = (key) => ({ key });
+const say = (m) => (m && typeof m === 'object' && m.key ? t(m.key) : bilingual(m));
+
 /** A server field message reads "中文 / English": show the half in the current language. */
 export function bilingual(msg) {
   const m = String(msg ?? '');
@@ -211,7 +215,7 @@ function errorLine(path, testid, id = `nr-${path.replace(/\./g, '-')}-error`) {
   return h('p', {
     class: 'field-error', id, 'data-error-for': path, 'data-testid': testid || `nr-${path.split('.').pop()}-error`,
     hidden: errs.length === 0,
-  }, errs.map(bilingual).join(t('list_sep')));
+  }, errs.map(say).join(t('list_sep')));
 }
 
 /** An input whose value lives at draft[...]: typing saves the draft and clears that field's error. */
@@ -389,7 +393,7 @@ function bundleBox(b, i, redraw) {
           redraw(`[data-testid="nr-bundle"][data-index="${i}"] [data-testid="nr-item"][data-index="${b.items.length - 1}"] [data-testid="nr-item-name"]`);
         },
       }, t('nr.item_add'))),
-    h('div', { class: 'nr-three' },
+    h('div', { class: 'nr-numbers' },
       field(`${p}.price`, t('nr.price'), bound('input', num({ inputmode: 'decimal', placeholder: '12.50' }), () => b.price, (v) => { b.price = v; }),
         { testid: 'nr-bundle-price', cls: 'nr-price' }),
       field(`${p}.stock`, t('nr.stock'), bound('input', num({ inputmode: 'numeric' }), () => b.stock, (v) => { b.stock = v; }),
@@ -556,8 +560,8 @@ async function pickQr(file, root, ctx) {
   clearMessage();
   state.errors.delete('qr');
   const type = (file.type || '').toLowerCase();
-  if (!QR_TYPES.includes(type)) { state.errors.set('qr', [t('nr.qr_bad_type')]); draw(root, ctx, '#nr-qr-file'); return; }
-  if (file.size > QR_MAX) { state.errors.set('qr', [t('nr.qr_too_big')]); draw(root, ctx, '#nr-qr-file'); return; }
+  if (!QR_TYPES.includes(type)) { state.errors.set('qr', [msg('nr.qr_bad_type')]); draw(root, ctx, '#nr-qr-file'); return; }
+  if (file.size > QR_MAX) { state.errors.set('qr', [msg('nr.qr_too_big')]); draw(root, ctx, '#nr-qr-file'); return; }
   if (state.qrLocal) URL.revokeObjectURL(state.qrLocal);
   state.qrLocal = URL.createObjectURL(file);
   d.qr_key = '';
@@ -576,7 +580,7 @@ async function pickQr(file, root, ctx) {
     saveDraft();
   } catch (err) {
     if (state.uploading !== job) return;
-    state.errors.set('qr', [err && err.status === 0 ? t('nr.qr_upload_offline') : t('nr.qr_upload_failed')]);
+    state.errors.set('qr', [msg(err && err.status === 0 ? 'nr.qr_upload_offline' : 'nr.qr_upload_failed')]);
   } finally {
     if (state.uploading === job) state.uploading = null;
   }
@@ -589,9 +593,9 @@ async function pickQr(file, root, ctx) {
 function check() {
   const d = state.draft;
   const e = new Map();
-  const need = (path, v) => { if (!String(v ?? '').trim()) e.set(path, [t('console.required')]); };
+  const need = (path, v) => { if (!String(v ?? '').trim()) e.set(path, [msg('console.required')]); };
   need('name', d.name);
-  if (state.role === 'supplier' && !d.community_ids.length) e.set('community_ids', [t('nr.pick_community')]);
+  if (state.role === 'supplier' && !d.community_ids.length) e.set('community_ids', [msg('nr.pick_community')]);
   if (state.role === 'liaison' || state.role === 'info_officer') need('supplier_id', d.supplier_id);
   d.bundles.forEach((b, i) => {
     const p = `bundles.${i}`;
@@ -601,31 +605,31 @@ function check() {
       need(`${p}.items.${j}.qty`, it.qty);
     });
     const price = halfWidth(b.price);
-    if (!price) e.set(`${p}.price`, [t('console.required')]);
-    else if (!PRICE.test(price)) e.set(`${p}.price`, [t('nr.bad_price')]);
-    else if (priceFen(price) <= 0) e.set(`${p}.price`, [t('nr.price_zero')]);
+    if (!price) e.set(`${p}.price`, [msg('console.required')]);
+    else if (!PRICE.test(price)) e.set(`${p}.price`, [msg('nr.bad_price')]);
+    else if (priceFen(price) <= 0) e.set(`${p}.price`, [msg('nr.price_zero')]);
     const stock = halfWidth(b.stock);
-    if (!stock) e.set(`${p}.stock`, [t('console.required')]);
-    else if (!WHOLE.test(stock) || Number(stock) > 100000) e.set(`${p}.stock`, [t('nr.bad_stock')]);
+    if (!stock) e.set(`${p}.stock`, [msg('console.required')]);
+    else if (!WHOLE.test(stock) || Number(stock) > 100000) e.set(`${p}.stock`, [msg('nr.bad_stock')]);
     const limit = halfWidth(b.limit);
-    if (!limit) e.set(`${p}.per_household_limit`, [t('console.required')]);
-    else if (!WHOLE.test(limit) || Number(limit) < 1 || Number(limit) > 99) e.set(`${p}.per_household_limit`, [t('nr.bad_limit')]);
+    if (!limit) e.set(`${p}.per_household_limit`, [msg('console.required')]);
+    else if (!WHOLE.test(limit) || Number(limit) < 1 || Number(limit) > 99) e.set(`${p}.per_household_limit`, [msg('nr.bad_limit')]);
   });
   const times = {};
   for (const k of ['opens_at', 'closes_at', 'payment_deadline']) {
     times[k] = fromBeijingInput(d[k]);
-    if (!d[k]) e.set(k, [t('console.required')]);
-    else if (!times[k]) e.set(k, [t('nr.bad_time')]);
+    if (!d[k]) e.set(k, [msg('console.required')]);
+    else if (!times[k]) e.set(k, [msg('nr.bad_time')]);
   }
   if (times.opens_at && times.closes_at && !e.has('closes_at') && Date.parse(times.closes_at) <= Date.parse(times.opens_at)) {
-    e.set('closes_at', [t('nr.closes_before_opens')]);
+    e.set('closes_at', [msg('nr.closes_before_opens')]);
   }
   if (times.closes_at && times.payment_deadline && !e.has('payment_deadline')
     && Date.parse(times.payment_deadline) < Date.parse(times.closes_at)) {
-    e.set('payment_deadline', [t('nr.deadline_before_closes')]);
+    e.set('payment_deadline', [msg('nr.deadline_before_closes')]);
   }
   if (d.qr_mode === 'text') need('payment_qr', d.payment_qr);
-  else if (!d.qr_key && !state.uploading) e.set('qr', [t('nr.qr_missing')]);
+  else if (!d.qr_key && !state.uploading) e.set('qr', [msg('nr.qr_missing')]);
   return e;
 }
 
