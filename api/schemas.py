@@ -198,11 +198,16 @@ _YUAN = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,2})?\Z")
 _BAD_YUAN = _msg("价格应为元，最多两位小数，例如 12.50", "price is in yuan with at most 2 decimals, e.g. 12.50")
 
 
-class Yuan(fields.Field):
-    """A price in yuan as people type it ("12.5", "128.00", 12.5), loaded as integer fen.
+class Yuan(fields.String):
+    """A price in yuan as people type it ("12.5", "128.00", or the number 12.5), loaded as integer fen.
 
-    Parsed from its text, never through a float, so 12.345 is refused rather than rounded.
+    Parsed from its text, never through a float, so 12.345 is refused rather than rounded. Documented
+    as a string with its pattern.
     """
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": _YUAN.pattern[:-2] + "$", "example": "12.50",
+                                   "description": "元 yuan, at most 2 decimals"}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -211,7 +216,10 @@ class Yuan(fields.Field):
         if not _YUAN.match(text):
             raise ValidationError(_BAD_YUAN)
         whole, _, part = text.partition(".")
-        return int(whole) * 100 + int(part.ljust(2, "0") or 0)
+        fen = int(whole) * 100 + int(part.ljust(2, "0") or 0)
+        if not 1 <= fen <= 10_000_000:
+            raise ValidationError(_msg("价格应在 0.01 到 100000 元之间", "price must be between 0.01 and 100000 yuan"))
+        return fen
 
 
 class BundleSchema(BaseSchema):
@@ -219,8 +227,7 @@ class BundleSchema(BaseSchema):
 
     name = Str(required=True, validate=length(1, 40))
     items = List(Nested(BundleItemSchema), required=True, validate=length(1, 30))
-    price = Yuan(load_default=None, validate=validate.Range(1, 10_000_000, error=_msg(
-        "价格应在 0.01 到 100000 元之间", "price must be between 0.01 and 100000 yuan")))
+    price = Yuan(load_default=None)
     price_fen = Int(load_default=None, validate=between(1, 10_000_000))
     stock = Int(required=True, validate=between(0, 100_000))
     per_household_limit = Int(required=True, validate=between(1, MAX_QTY))
