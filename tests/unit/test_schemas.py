@@ -159,3 +159,19 @@ def test_export_query__defaults_to_csv_a4_3x7_paid_only_whole_round():
     assert list(refusal(schemas.ExportQuerySchema, {"status": "all"}).fields) == ["status"]
     assert list(refusal(schemas.ExportQuerySchema, {"format": "docx"}).fields) == ["format"]
     assert list(refusal(schemas.ExportQuerySchema, {"format": "pdf", "layout": "a5"}).fields) == ["layout"]
+
+
+_BUNDLE = {"name": "米", "items": [{"name": "大米", "qty": "5", "unit": "kg"}], "stock": 1, "per_household_limit": 1}
+
+
+@pytest.mark.parametrize("price, fen", [("12.5", 1250), ("12.50", 1250), ("0.01", 1), (" 128 ", 12800),
+                                        (39.9, 3990), (7, 700), ("100000", 10_000_000)])
+def test_bundle_price__yuan_with_at_most_two_decimals__becomes_exact_fen(price, fen):
+    loaded = schemas.load(schemas.BundleSchema(), {**_BUNDLE, "price": price})
+    assert loaded["price_fen"] == fen and "price" not in loaded
+
+
+@pytest.mark.parametrize("price", ["12.345", "0.001", "0", "0.00", "-1", "1e3", "12,50", "¥12", "", "100000.01",
+                                   True, None, [12]])
+def test_bundle_price__anything_else__is_refused_on_price(price):
+    assert list(refusal(schemas.BundleSchema, {**_BUNDLE, "price": price}).fields) == ["price"]
