@@ -506,7 +506,20 @@ function jobLine(kind, format) {
       : h('progress', total ? { class: 'st-progress-bar', max: String(total), value: String(Math.min(done, total)), 'data-testid': 'dl-job-progress' }
         : { class: 'st-progress-bar', 'data-testid': 'dl-job-progress' }));
   if (j.state === 'done' && j.url) {
-    line.appendChild(h('a', { class: 'dl-again', href: j.url, rel: 'noopener', 'data-testid': 'dl-job-link' }, t('dl.again', { name: j.filename || label })));
+    const a = h('a', { class: 'dl-again', href: j.url, rel: 'noopener', 'data-testid': 'dl-job-link' }, t('dl.again', { name: j.filename || label }));
+    // The link lives 15 minutes: past that, ask the job for a fresh one first.
+    a.addEventListener('click', async (ev) => {
+      if (!j.url_expires_at || Date.parse(j.url_expires_at) > Date.now() + 5000) return;
+      ev.preventDefault();
+      try {
+        Object.assign(j, await staffApi(`/api/export-jobs/${encodeURIComponent(j.job_id)}`));
+      } catch (err) {
+        showStaffError(err);
+        return;
+      }
+      if (j.url) download(j.url);
+    });
+    line.appendChild(a);
   }
   return line;
 }
