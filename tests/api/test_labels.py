@@ -3,19 +3,23 @@
 The PDF is read back the way a person would meet it: poppler's pdftotext (per label cell, so
 the order on the sheet is checked), pdffonts (the CJK font travels inside the file), pdfinfo
 (pages and their size), and pdftoppm rendering decoded by zxing-cpp (the QR a phone scans).
+Labels are for paid bags: the supplier confirms the payments first, unless `status=all_live`.
 """
 import math
 import re
 import subprocess
+from urllib.parse import unquote, urlencode
 
 import pytest
 import segno
 import zxingcpp
 from PIL import Image
 
-from api import labels
+from api import exports, labels
 from api.models import Order
-from tests.api.helpers import create_round, create_supplier, error_of, get, orders_in, place_order, register
+from tests.api.helpers import (
+    create_community, create_round, create_supplier, error_of, get, orders_in, place_order, post, register,
+)
 
 RICE_OIL, VEG, MEAT = 0, 1, 2
 COMMUNITY = "幸福家园小区"
@@ -34,8 +38,7 @@ IN_ORDER = [
 # --- reading a PDF back ---------------------------------------------------------------------
 
 def labels_pdf(client, round_id, token, **query):
-    path = f"/api/rounds/{round_id}/exports/labels?" + "&".join(
-        f"{k}={v}" for k, v in {"format": "pdf", **query}.items())
+    path = f"/api/rounds/{round_id}/exports/labels?" + urlencode({"format": "pdf", **query})
     return get(client, path, token, accept="application/pdf")
 
 
@@ -84,8 +87,16 @@ def decoded_qr_texts(pdf, tmp_path, page=1, dpi=200) -> list:
 
 # --- set-up -------------------------------------------------------------------------------
 
-def order_flats(client, demo, flats, lines=((RICE_OIL, 1),)) -> list[dict]:
-    """Register each (building, unit, room) with its own phone and place one order; the 201 bodies."""
+def pay(client, round_id, token, order_ids):
+    """The supplier confirms the payments, as from the console."""
+    response = post(client, f"/api/rounds/{round_id}/payments/confirm", {"order_ids": list(order_ids)}, token)
+    assert response.status_code == 200, response.body
+    assert len(response.json_body["confirmed"]) == len(order_ids)
+
+
+def order_flats(client, demo, flats, lines=((RICE_OIL, 1),), paid=True) -> list[dict]:
+    """Register each (building, unit, room) with its own phone and place one order (paid unless told
+    otherwise); the 201 bodies."""
     placed = []
     for n, (building, unit, room) in enumerate(flats):
         household = register(client, demo["join_key"], building=building, unit=unit, room=room,
@@ -94,12 +105,14 @@ def order_flats(client, demo, flats, lines=((RICE_OIL, 1),)) -> list[dict]:
                                *[(demo["bundle_ids"][i], q) for i, q in lines])
         assert response.status_code == 201, response.body
         placed.append(response.json_body)
+    if paid:
+        pay(client, demo["round_id"], demo["tokens"]["supplier"], [o["order_id"] for o in placed])
     return placed
 
 
 @pytest.fixture
 def nine(client, demo):
-    """The nine FLATS, each with 米面油套餐 ×2 and 蔬菜套餐 ×1; the orders as stored, in export order."""
+    """The nine FLATS, each with 米面油套餐 ×2 and 蔬菜套餐 ×1, paid; the orders as stored, in export order."""
     order_flats(client, demo, FLATS, lines=((RICE_OIL, 2), (VEG, 1)))
     return sorted(orders_in(demo["round_id"]), key=lambda o: o.sk)
 
@@ -179,8 +192,9 @@ def test_labels_pdf__pages_per_layout_and_a_60x40_roll(client, demo, tmp_path):
     pages = {}
     for layout in labels.LAYOUTS:
         response = labels_pdf(client, demo["round_id"], demo["tokens"]["supplier"], layout=layout)
-        assert response.headers["Content-Disposition"] == (
-            f'attachment; filename="{demo["round_id"]}-labels-{layout}.pdf"')
+        disposition = response.headers["Content-Disposition"]
+        assert disposition.startswith(f'attachment; filename="{demo["round_id"]}-labels-{layout}.pdf"; ')
+        assert unquote(disposition.split("filename*=UTF-8''")[1]) == f"第1期_保供团购-labels-{layout}.pdf"
         pages[layout] = pdf_of(response, tmp_path, f"{layout}.pdf")
 
     assert {layout: page_count(pdf) for layout, pdf in pages.items()} == {
@@ -204,16 +218,54 @@ def test_labels_pdf__roll__one_order_per_page_in_order(client, demo, nine, tmp_p
 def test_labels_pdf__default_layout_is_a4_3x7(client, demo, nine):
     response = labels_pdf(client, demo["round_id"], demo["tokens"]["supplier"])
 
-    assert response.headers["Content-Disposition"].endswith(f'-labels-a4-3x7.pdf"')
+    assert f'filename="{demo["round_id"]}-labels-a4-3x7.pdf"' in response.headers["Content-Disposition"]
 
 
 def test_labels_pdf__leaves_out_cancelled_and_expired_orders(client, demo, nine, tmp_path):
-    for order in nine[:2]:
-        order.update(actions=[Order.status.set("cancelled")])
+    for order, status in zip(nine[:3], ("cancelled", "cancelled", "expired")):
+        order.update(actions=[Order.status.set(status)])
 
-    pdf = pdf_of(labels_pdf(client, demo["round_id"], demo["tokens"]["supplier"], layout="roll-60x40"), tmp_path)
+    for status in ("paid", "all_live"):
+        pdf = pdf_of(labels_pdf(client, demo["round_id"], demo["tokens"]["supplier"], layout="roll-60x40",
+                                status=status), tmp_path, f"{status}.pdf")
+        assert page_count(pdf) == len(nine) - 3
 
-    assert page_count(pdf) == len(nine) - 2
+
+def test_labels_pdf__unpaid_orders__are_left_out_unless_status_all_live(client, demo, tmp_path):
+    paid = order_flats(client, demo, [("1栋", "", "2"), ("3栋", "1单元", "10")])
+    unpaid = order_flats(client, demo, [("1栋", "", "10"), ("10栋", "2单元", "2")], paid=False)
+
+    default = pdf_of(labels_pdf(client, demo["round_id"], demo["tokens"]["supplier"], layout="roll-60x40"),
+                     tmp_path, "paid.pdf")
+    live = pdf_of(labels_pdf(client, demo["round_id"], demo["tokens"]["supplier"], layout="roll-60x40",
+                             status="all_live"), tmp_path, "live.pdf")
+
+    flat = r"\d+栋( \d+单元)? \d+"
+    assert [re.search(flat, page).group(0) for page in text(default).split("\f")[:-1]] == ["1栋 2", "3栋 1单元 10"]
+    assert [re.search(flat, page).group(0) for page in text(live).split("\f")[:-1]] == [
+        "1栋 2", "1栋 10", "3栋 1单元 10", "10栋 2单元 2"]
+    assert len(paid) == len(unpaid) == 2
+
+
+def test_labels_pdf__building__only_that_buildings_labels(client, demo, nine, tmp_path):
+    pdf = pdf_of(labels_pdf(client, demo["round_id"], demo["tokens"]["supplier"], layout="roll-60x40",
+                            community_id=demo["community_id"], building="1栋"), tmp_path)
+
+    pages = text(pdf).split("\f")[:-1]
+    assert [re.search(r"\d+栋( \d+单元)? \d+", page).group(0) for page in pages] == ["1栋 2", "1栋 10", "1栋 1001"]
+
+
+def test_labels_pdf__past_its_own_limit__is_413_while_the_csv_is_still_built(client, demo, nine, monkeypatch):
+    monkeypatch.setattr(exports, "SYNC_LIMIT_PDF", len(nine) - 1)
+    monkeypatch.setattr(exports, "SYNC_LIMIT", len(nine))
+
+    error = error_of(labels_pdf(client, demo["round_id"], demo["tokens"]["supplier"]), 413, "export_too_large")
+    csv_response = get(client, f"/api/rounds/{demo['round_id']}/exports/labels", demo["tokens"]["supplier"])
+
+    assert str(len(nine) - 1) in error["message"] and "jobs" in error["message_en"]
+    assert csv_response.status_code == 200
+    monkeypatch.setattr(exports, "SYNC_LIMIT_PDF", len(nine))
+    assert labels_pdf(client, demo["round_id"], demo["tokens"]["supplier"]).status_code == 200
 
 
 def test_labels_pdf__empty_round__is_one_page_saying_no_orders(client, demo, tmp_path):
@@ -244,10 +296,10 @@ def test_pdf__for_another_kind__is_400_saying_pdf_is_for_labels(client, demo, ki
     assert "labels only" in error["fields"]["format"][0] and "标签" in error["fields"]["format"][0]
 
 
-def test_labels_pdf__another_supplier__is_refused_as_other_exports_are(client, demo, nine):
+def test_labels_pdf__another_supplier__is_404_as_other_exports_are(client, demo, nine):
     other = create_supplier(demo["sub_district_id"])
 
-    error_of(labels_pdf(client, demo["round_id"], other["token"]), 403, "wrong_scope")
+    error_of(labels_pdf(client, demo["round_id"], other["token"]), 404, "not_found")
 
 
 def test_labels_pdf__resident__is_403(client, demo):
@@ -262,6 +314,15 @@ def test_labels_pdf__liaison__gets_their_communitys_labels(client, demo, nine, t
     assert page_count(pdf) == len(nine)
 
 
+def test_labels_pdf__liaison_asking_for_another_community__is_404(client, demo, nine):
+    other = create_community(demo["sub_district_id"], "和平里小区")
+    shared = create_round(demo["tokens"]["supplier"], [demo["community_id"], other["community_id"]])
+
+    response = labels_pdf(client, shared["round_id"], demo["tokens"]["liaison"], community_id=other["community_id"])
+
+    error_of(response, 404, "not_found")
+
+
 # --- characters the font does not have ---------------------------------------------------------
 
 RARE = "龘𪚥镕"  # 龘 is in the full face but not GB2312, 𪚥 is in neither, 镕 is outside GB2312
@@ -274,7 +335,7 @@ def test_labels_pdf__rare_characters__render_as_the_missing_glyph_without_failin
     household = register(client, demo["join_key"], building="3栋", unit="1单元", room="1502", name="朱镕基")
     assert place_order(client, household["token"], created["round_id"], (created["bundle_ids"][0], 1)).status_code == 201
 
-    pdf = pdf_of(labels_pdf(client, created["round_id"], demo["tokens"]["supplier"]), tmp_path)
+    pdf = pdf_of(labels_pdf(client, created["round_id"], demo["tokens"]["supplier"], status="all_live"), tmp_path)
 
     assert page_count(pdf) == 1
     content = text(pdf)
