@@ -111,7 +111,7 @@ def run(job_id: str) -> str:
         rnd, bundles = rounds.load(job.round_id)
         selection = exports.selection_of(
             rnd, bundles, job.kind_of_export, job.format, layout=job.layout or "a4-3x7", status=job.status_filter,
-            community_id=job.community_id, building=job.building)
+            community_id=job.community_id, building=job.building, for_supplier=job.owner_role == "supplier")
         total = exports.count(selection)
         _progress(job, 0, total)
         key = f"exports/{job.round_id}/{job.job_id}/{exports.ascii_name(selection)}"

@@ -8,10 +8,11 @@ memory stays flat however large the round, and nothing here knows about HTTP or 
 builds a small export at once (`build`), a background job a large one (api/export_jobs.py).
 
 Who sees what: the round's supplier, every community; a liaison, their own community only. The
-packing list carries the full phone (the supplier must reach the household); the box manifest
-and the labels travel with the bags, so they carry the masked phone. The pickup code is on the
-packing list only (the supplier's own file), never on a label or in a box: it is the resident's
-proof of collection.
+supplier's packing list carries the full phone (the supplier must reach the household) and the
+pickup code; a liaison's has neither (masked phone, no code). The box manifest and the labels
+travel with the bags, so they carry the masked phone and never the code: it is the resident's
+proof of collection. Communities come in the round's own order (the supplier's), and a box's
+number is its community's place in the round, so box 2 is box 2 in every file.
 """
 import csv
 import io
@@ -59,6 +60,9 @@ class Selection:
     status: str = "paid"
     community_id: str | None = None
     building: str | None = None
+    # The supplier's own file: full phones and pickup codes on the packing list. Anyone else (a
+    # liaison) gets masked phones and no codes: the code is the resident's proof of collection.
+    for_supplier: bool = True
     names: dict[str, str] = field(init=False)
 
     def __post_init__(self):
@@ -71,6 +75,26 @@ class Selection:
             return "ORDER#"
         return f"ORDER#{self.community_id}#" + roster.building_prefix(self.communities[self.community_id],
                                                                     self.building)
+
+    @property
+    def prefixes(self) -> list[str]:
+        """The Queries to run, in order: one per community, in the round's own order of them (the
+        order the supplier chose, which box numbers follow), or the one community or building asked for."""
+        if self.community_id or len(self.round.community_ids) == 1:
+            return [self.prefix]
+        return [f"ORDER#{cid}#" for cid in self.round.community_ids]
+
+    def box_number(self, community_id: str) -> int:
+        """A community's box: its place in the round, the same whether the file is filtered or not."""
+        ids = list(self.round.community_ids)
+        return ids.index(community_id) + 1 if community_id in ids else 0
+
+    @property
+    def scope_name(self) -> str:
+        """What the selection covers, for a pick list's first table."""
+        if not self.community_id:
+            return "全部 Whole round"
+        return " ".join(p for p in (self.names.get(self.community_id, ""), self.building) if p)
 
     @property
     def filename(self) -> str:
@@ -111,16 +135,17 @@ def select(principal: Principal, round_id: str, kind: str, query: dict) -> Selec
     found = {own.community_id: own} if own else None
     return selection_of(rnd, bundles, kind, fmt, layout=query.get("layout") or "a4-3x7",
                         status=query.get("status") or "paid", community_id=community_id,
-                        building=query.get("building"), found=found)
+                        building=query.get("building"), for_supplier=own is None, found=found)
 
 
 def selection_of(rnd: Round, bundles: list[Bundle], kind: str, fmt: str, *, layout: str, status: str,
-                 community_id: str | None, building: str | None, found: dict | None = None) -> Selection:
+                 community_id: str | None, building: str | None, for_supplier: bool = True,
+                 found: dict | None = None) -> Selection:
     """The Selection for an export already allowed (a background job rebuilds it from its record)."""
     if found is None:
         found = communities.get_many([community_id] if community_id else list(rnd.community_ids))
     selection = Selection(rnd, {b.bundle_id: b for b in bundles}, found, kind, fmt, layout=layout, status=status,
-                          community_id=community_id, building=building)
+                          community_id=community_id, building=building, for_supplier=for_supplier)
     selection.prefix  # noqa: B018 - an unknown building is a 400 now, not in the middle of a file
     return selection
 
@@ -142,18 +167,20 @@ def _status_condition(selection: Selection):
 
 
 def orders(selection: Selection) -> Iterator[Order]:
-    """The selected orders in walking order, one page of the Query at a time (never a Scan)."""
+    """The selected orders in walking order, one page of a Query at a time (never a Scan)."""
     with storage_errors():
-        yield from Order.query(selection.round.pk, Order.sk.startswith(selection.prefix),
-                               filter_condition=_status_condition(selection), consistent_read=True,
-                               page_size=_PAGE_SIZE)
+        for prefix in selection.prefixes:
+            yield from Order.query(selection.round.pk, Order.sk.startswith(prefix),
+                                   filter_condition=_status_condition(selection), consistent_read=True,
+                                   page_size=_PAGE_SIZE)
 
 
 def count(selection: Selection) -> int:
-    """How many orders the export will hold: a COUNT Query, so the job can show `done / total`."""
+    """How many orders the export will hold: COUNT Queries, so the job can show `done / total`."""
     with storage_errors():
-        return Order.count(selection.round.pk, Order.sk.startswith(selection.prefix),
-                           filter_condition=_status_condition(selection), consistent_read=True)
+        return sum(Order.count(selection.round.pk, Order.sk.startswith(prefix),
+                               filter_condition=_status_condition(selection), consistent_read=True)
+                   for prefix in selection.prefixes)
 
 
 def build(principal: Principal, round_id: str, kind: str, query: dict) -> tuple[str, str, str | bytes]:
@@ -247,8 +274,10 @@ PICKLIST = (("范围 Scope", 18), ("类别 Type", 10), ("名称 Name", 20), ("�
 
 
 def _packing_row(selection: Selection, order: Order) -> list:
-    return [selection.names.get(order.community_id, ""), order.building, order.unit, order.room, order.phone,
-            order.pickup_code, _items_text(order), _yuan(int(order.total_fen)),
+    own = selection.for_supplier
+    return [selection.names.get(order.community_id, ""), order.building, order.unit, order.room,
+            order.phone if own else mask_phone(order.phone or ""), order.pickup_code if own else "",
+            _items_text(order), _yuan(int(order.total_fen)),
             f"{STATUS_TEXT.get(order.status, order.status)} {order.status}", order.order_id,
             clock.shanghai(order.created_at)]
 
@@ -259,11 +288,11 @@ def _label_row(selection: Selection, order: Order) -> list:
 
 
 def _boxes(selection: Selection, found: Iterable[Order]) -> Iterator[tuple[int, int, Order]]:
-    """(box number, bag number in its box, order): one box per community, in the round's order of them."""
+    """(box number, bag number in its box, order): one box per community, numbered by its place in the round."""
     box, bag, current = 0, 0, None
     for order in found:
         if order.community_id != current:
-            box, bag, current = box + 1, 0, order.community_id
+            box, bag, current = selection.box_number(order.community_id), 0, order.community_id
         bag += 1
         yield box, bag, order
 
@@ -398,8 +427,9 @@ def _boxes_xlsx(selection: Selection, found: Iterable[Order], book: _Book) -> No
 def _picklist(selection: Selection, found: Iterable[Order], out: BinaryIO) -> None:
     """Totals per bundle and per item inside the bundles (大米 5 kg × 120): the round, then each community."""
     scopes: OrderedDict[str, OrderedDict] = OrderedDict([("", OrderedDict())])
+    parts = not selection.community_id  # filtered to one community, its part would repeat the first table
     for order in found:
-        for scope in ("", order.community_id):
+        for scope in ("", order.community_id) if parts else ("",):
             tally = scopes.setdefault(scope, OrderedDict())
             for line in order.lines:
                 tally[line.bundle_id] = tally.get(line.bundle_id, 0) + int(line.qty)
@@ -420,14 +450,15 @@ def _picklist(selection: Selection, found: Iterable[Order], out: BinaryIO) -> No
         return
     book = _Book(out)
     for scope, rows in rows_of.items():
-        sheet = book.sheet("全部 All" if not scope else selection.names.get(scope, scope), PICKLIST)
+        sheet = book.sheet(("全部 All" if not selection.community_id else selection.scope_name) if not scope
+                           else selection.names.get(scope, scope), PICKLIST)
         for row in rows:
             book.append(sheet, row, money_columns=(5, 6))
     book.close()
 
 
 def _picklist_rows(selection: Selection, scope: str, counts: list[tuple[str, int]]) -> list[list]:
-    name = "全部 Whole round" if not scope else selection.names.get(scope, scope)
+    name = selection.scope_name if not scope else selection.names.get(scope, scope)
     rows, items = [], OrderedDict()
     for bundle_id, qty in counts:
         bundle = selection.bundles.get(bundle_id)

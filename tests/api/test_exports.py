@@ -378,10 +378,6 @@ def test_boxes__xlsx__a_summary_sheet_counting_each_boxs_bags_and_bundles_then_a
         assert sheet.freeze_panes == "A2"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api/exports.py _boxes numbers the boxes in the Query's order, i.e. by community_id (a ULID: the older "
-    "community first), not in the round's order of its communities as its docstring says and as the pick "
-    "list orders its parts; box 1 is not the pick list's first community"))
 def test_boxes__numbered_in_the_rounds_order_of_communities_like_the_picklist(client, demo):
     other = create_community(demo["sub_district_id"], THERE)
     rnd = create_round(demo["tokens"]["supplier"], [other["community_id"], demo["community_id"]], TWO_BUNDLES)
@@ -397,10 +393,6 @@ def test_boxes__numbered_in_the_rounds_order_of_communities_like_the_picklist(cl
     assert [(r[0], r[1]) for r in boxes[1:]] == [("1", THERE), ("2", HERE)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api/exports.py _boxes numbers boxes 1..n within the selection, so a community's box number changes with "
-    "the filter: 和平里小区 is box 2 in the supplier's whole-round file but box 1 in its liaison's file or with "
-    "community_id; the number written on a box should be the community's place in the round"))
 def test_boxes__a_communitys_box_number_is_the_same_filtered_or_not(client, demo, shared):
     other = shared["other"]["community_id"]
 
@@ -469,8 +461,8 @@ def test_export__community_id__holds_only_that_communitys_bags(client, demo, sha
     assert [(r[0], *flat(r)) for r in rows[1:]] == [
         (THERE, "1栋", "", "101"), (THERE, "2栋", "", "1"), (THERE, "10栋", "2单元", "1001")]
     assert book.sheetnames == ["全部 All", "1栋", "2栋", "10栋"]  # one community: sheets named by building
-    assert {r[0] for r in picklist[1:]} == {"全部 Whole round", THERE}
-    assert [r[4] for r in picklist[1:] if r[1] == "套餐 Bundle"] == ["2", "3", "2", "3"]
+    assert {r[0] for r in picklist[1:]} == {THERE}  # one table, named for what it covers
+    assert [r[4] for r in picklist[1:] if r[1] == "套餐 Bundle"] == ["2", "3"]
 
 
 def test_export__building__holds_only_that_buildings_bags_not_a_building_sharing_its_prefix(client, demo, walk):
@@ -500,11 +492,6 @@ def test_export__liaison__gets_own_communitys_bags_without_asking(client, demo, 
     assert [(r[0], r[1], r[2]) for r in boxes[1:]] == [("1", HERE, "1"), ("1", HERE, "2")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api/exports.py _packing_row puts every household's pickup code in the packing list, and a liaison may "
-    "download it; the module docstring calls it 'the supplier's own file' and DESIGN.md says only the "
-    "household's members see its pickup code (the proof of collection); the staff payment board and "
-    "GET …/pickup/{code} never show it to staff"))
 def test_packing__liaison__carries_no_pickup_codes(client, demo, shared):
     response = export(client, shared["round_id"], "packing", demo["tokens"]["liaison"])
 
@@ -512,12 +499,10 @@ def test_packing__liaison__carries_no_pickup_codes(client, demo, shared):
     assert len(rows) == 3
     body = response.body.decode("utf-8")
     assert not [o for o in shared["orders"] if o["pickup_code"] in body]
+    # Masked phones too: full numbers are for the supplier's own packing list only.
+    assert all(re.fullmatch(r"1[0-9]{2}\*{4}[0-9]{4}", r[4]) for r in rows[1:])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api/exports.py _picklist_rows labels the first table 全部 Whole round even when the selection is one "
-    "community or one building (a liaison's pick list always is): the file then claims the totals of one "
-    "building are the whole round's"))
 def test_picklist__filtered__does_not_call_its_totals_the_whole_round(client, demo, walk):
     rows = csv_rows(export(client, demo["round_id"], "picklist", demo["tokens"]["supplier"],
                            community_id=demo["community_id"], building="1栋"))
