@@ -263,7 +263,7 @@ def for_supplier(principal: Principal) -> dict:
 
 def suppliers_for(principal: Principal, community_id: str) -> dict:
     """The suppliers a liaison may open a round for: those vetted by the community's sub-district."""
-    community = for_staff(principal, community_id, roles=("liaison", "info_officer", "admin"))
+    community = for_staff(principal, community_id, roles=("liaison", "admin"))
     with storage_errors():
         listed = SubDistrictListing.query(f"SUBDISTRICT#{community.sub_district_id}",
                                           SubDistrictListing.sk.startswith("SUPPLIER#"))

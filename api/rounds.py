@@ -6,14 +6,15 @@ A round is one supplier's offer to one or more communities, open from
 from datetime import datetime
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, config, households, ids, order_state, payment_qr, suppliers
+from api import clock, communities, config, households, idempotency, ids, order_state, payment_qr, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Forbidden, NotFound, Refused, storage_errors
 from api.models import (
-    Bundle, BundleItem, Community, DeadlineMarker, Item, Order, Round, RoundListing, transaction_connection,
+    Bundle, BundleItem, Community, DeadlineMarker, IdempotencyRecord, Item, Order, Round, RoundListing,
+    transaction_connection,
 )
 from api.schemas import ORDER_STATUSES
 
@@ -83,6 +84,19 @@ def load(round_id: str) -> tuple[Round, list[Bundle]]:
 
 def create(principal: Principal, data: dict) -> dict:
     """Create a round. Suppliers offer their own; a liaison or admin names the supplier."""
+    return create_once(principal, data, None)[0]
+
+
+def create_once(principal: Principal, data: dict, key: str | None) -> tuple[dict, bool]:
+    """Create a round: (the round, True); or, under an `Idempotency-Key` already used for this same
+    round, (that round, False), so a tap repeated after a lost answer makes no second round."""
+    digest = idempotency.payload_hash(data) if key else None
+    if key:
+        with storage_errors():
+            done = idempotency.find(principal.subject, key, digest)
+        if done is not None:
+            rnd, bundles = load(done.result_pk.split("#", 1)[1])
+            return view(rnd, bundles, clock.now()), False
     if principal.role == "supplier":
         if data["supplier_id"] not in (None, principal.scope_id):
             raise Forbidden("只能为本供应商创建团购", "You may only create rounds for your own supplier",
@@ -138,11 +152,19 @@ def create(principal: Principal, data: dict) -> dict:
     # go last, in one. Until that last one lands the listings point at nothing and
     # are skipped, so nobody ever sees half a round.
     connection = transaction_connection()
+    record = idempotency.record(principal.subject, key, digest, rnd.pk, rnd.sk) if key else None
     with storage_errors():
         for start in range(0, len(listings), _TRANSACTION_ITEMS):
             _write_all(connection, listings[start:start + _TRANSACTION_ITEMS])
-        _write_all(connection, [rnd, *bundles, deadline_marker(rnd)])
-    return view(rnd, bundles, clock.now())
+        try:
+            _write_all(connection, [rnd, *bundles, deadline_marker(rnd)], record)
+        except TransactWriteError:
+            if record is None or idempotency.find(principal.subject, key, digest) is None:
+                raise
+            # The same request, sent twice at once, won the other time: answer with that round (this
+            # attempt's listings point at nothing and are skipped, see recent_for_community).
+            return create_once(principal, data, key)
+    return view(rnd, bundles, clock.now()), True
 
 
 def deadline_marker(rnd: Round) -> DeadlineMarker:
@@ -152,10 +174,12 @@ def deadline_marker(rnd: Round) -> DeadlineMarker:
                           round_id=rnd.round_id)
 
 
-def _write_all(connection: Connection, items: list[Item]) -> None:
+def _write_all(connection: Connection, items: list[Item], record: IdempotencyRecord | None = None) -> None:
     with TransactWrite(connection=connection) as transaction:
         for item in items:
             transaction.save(item, condition=Item.pk.does_not_exist())
+        if record is not None:
+            transaction.save(record, condition=idempotency.put_condition())
 
 
 def view(rnd: Round, bundles: list[Bundle], at: datetime) -> dict:

@@ -1,7 +1,7 @@
 """团购轮次 rounds: list a community's rounds, create one, and run one from its console."""
 from chalice import Blueprint, Response
 
-from api import auth, communities, packing, rounds, schemas
+from api import auth, communities, idempotency, packing, rounds, schemas
 from api.openapi import documented
 from api.routes import json_body
 
@@ -19,12 +19,15 @@ def list_rounds():
 
 
 @bp.route("/rounds", methods=["POST"])
-@documented("创建团购 Create a round", body=schemas.RoundSchema, response=schemas.RoundOutSchema, status=201)
+@documented("创建团购 Create a round (an optional Idempotency-Key makes a repeated tap safe)", body=schemas.RoundSchema,
+            response=schemas.RoundOutSchema, status=201, errors=(400, 409))
 def create_round():
     request = bp.current_request
     principal = auth.require(request.headers, "supplier", "liaison", "admin")
+    key = idempotency.key_from_headers(request.headers) if request.headers.get("idempotency-key") else None
     data = schemas.load(schemas.RoundSchema(), json_body(request))
-    return Response(rounds.create(principal, data), status_code=201)
+    created, new = rounds.create_once(principal, data, key)
+    return Response(created, status_code=201 if new else 200)
 
 
 @bp.route("/rounds/{round_id}", methods=["GET"])
@@ -81,5 +84,5 @@ def my_communities():
 @documented("本街道的供应商 Suppliers a liaison may open a round for", response=schemas.SuppliersOutSchema,
             errors=(404,))
 def community_suppliers(community_id):
-    principal = auth.require(bp.current_request.headers, "liaison", "info_officer", "admin")
+    principal = auth.require(bp.current_request.headers, "liaison", "admin")
     return communities.suppliers_for(principal, community_id)

@@ -357,3 +357,29 @@ def test_announcement__liaison_gets_own_community_another_supplier_404(client, d
     error_of(get(client, f"/api/rounds/{rnd['round_id']}/announcement", stranger["token"]), 404, "not_found")
     assert get(client, f"/api/rounds/{rnd['round_id']}/announcement",
                demo["tokens"]["volunteer"]).status_code == 403
+
+
+# --- a repeated tap ---------------------------------------------------------------------
+
+def test_create_round__same_idempotency_key_and_body__one_round_200_the_second_time(client, demo):
+    body = round_body(demo["community_id"])
+    first = post(client, "/api/rounds", body, demo["tokens"]["supplier"], idempotency_key="new-round-0001")
+    again = post(client, "/api/rounds", body, demo["tokens"]["supplier"], idempotency_key="new-round-0001")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json_body["round_id"] == first.json_body["round_id"]
+    mine = get(client, "/api/suppliers/mine/rounds", demo["tokens"]["supplier"]).json_body["rounds"]
+    assert [r["round_id"] for r in mine].count(first.json_body["round_id"]) == 1
+    assert len(mine) == 2  # the demo round and this one
+
+
+def test_create_round__same_key_another_body__409_and_no_round(client, demo):
+    body = round_body(demo["community_id"])
+    assert post(client, "/api/rounds", body, demo["tokens"]["supplier"], idempotency_key="new-round-0002").status_code == 201
+    error_of(post(client, "/api/rounds", dict(body, name="另一期"), demo["tokens"]["supplier"],
+                  idempotency_key="new-round-0002"), 409, "idempotency_key_reused")
+    assert len(get(client, "/api/suppliers/mine/rounds", demo["tokens"]["supplier"]).json_body["rounds"]) == 2
+
+
+def test_community_suppliers__information_officer__403(client, demo):
+    assert get(client, f"/api/communities/{demo['community_id']}/suppliers",
+               demo["tokens"]["info_officer"]).status_code == 403

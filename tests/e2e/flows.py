@@ -53,7 +53,7 @@ def choose(page: Page, round_id: str, bundle_name: str, qty: int = 1):
 
 def packing_rows(api, round_id: str) -> list[dict]:
     """The supplier's packing list (CSV) of a round, one dict per order."""
-    r = api.get(f"/api/rounds/{round_id}/exports/packing", "supplier", format="csv")
+    r = api.get(f"/api/rounds/{round_id}/exports/packing", "supplier", format="csv", status="all_live")
     return list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
 
 

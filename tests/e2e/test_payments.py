@@ -189,6 +189,7 @@ def test_supplier__uploads_a_statement_confirms_and_the_resident_sees_it_confirm
     supplier.goto(f"{info['base_url']}/#/signin/{info['tokens']['supplier']}")
     supplier.get_by_test_id("staff-payments").click()
     supplier.locator(f'[data-testid="sr-round"][data-round-id="{info["round_id"]}"]').click()
+    supplier.get_by_test_id("rc-payments").click()
     expect(supplier.get_by_test_id("pb-title")).to_have_text("收款核对")
     expect(supplier.get_by_test_id("pay-totals-bar")).to_be_visible()
     no_overflow(supplier)

@@ -54,8 +54,8 @@ def test_resident__joins_through_the_qr_link_orders_and_sees_the_order_in_chines
     assert (row["楼栋 Building"], row["单元 Unit"], row["房号 Room"]) == ("2栋", "", "2808")
     assert row["电话 Phone"] == "13912345678"
     assert row["订单内容 Items"] == "米面油套餐×1"
-    assert row["金额 Total (¥)"] == "128.00"
-    assert row["状态 Status"] == "placed"
+    assert row["金额 Amount (¥)"] == "128.00"
+    assert row["付款状态 Payment"] == "未付款 placed"
     assert row["订单号 Order"] == order.get_attribute("data-order-id")
 
     # Stock went down by exactly the one bag.

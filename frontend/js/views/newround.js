@@ -15,9 +15,11 @@ import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { halfWidth } from '../format.js';
 import { go } from '../nav.js';
 import { asList } from '../forms.js';
+import { uuid } from '../outbox.js';
 import { drawLoadError, staffErrorText, roleName, cpath, beijingInputValue, fromBeijingInput } from './roster.js';
 
-const ROLES = ['supplier', 'liaison', 'info_officer', 'admin'];
+// POST /api/rounds takes a supplier's own round, or a liaison's or admin's for a named supplier.
+const ROLES = ['supplier', 'liaison', 'admin'];
 const QR_TYPES = ['image/png', 'image/jpeg'];
 const QR_MAX = 2 * 1024 * 1024;
 const THUMB = 240; // px: the preview kept in the draft (the upload itself stays on S3)
@@ -596,7 +598,7 @@ function check() {
   const need = (path, v) => { if (!String(v ?? '').trim()) e.set(path, [msg('console.required')]); };
   need('name', d.name);
   if (state.role === 'supplier' && !d.community_ids.length) e.set('community_ids', [msg('nr.pick_community')]);
-  if (state.role === 'liaison' || state.role === 'info_officer') need('supplier_id', d.supplier_id);
+  if (state.role === 'liaison') need('supplier_id', d.supplier_id);
   d.bundles.forEach((b, i) => {
     const p = `bundles.${i}`;
     need(`${p}.name`, b.name);
@@ -672,6 +674,22 @@ function body() {
   return out;
 }
 
+/**
+ * The Idempotency-Key of this submission: the same while the round typed is the same, so a tap
+ * repeated after a lost answer (or after a reload) gets the round already made, not a second one.
+ * Kept in the draft, which is cleared once the round exists.
+ */
+function submitKey(payload) {
+  const d = state.draft;
+  const text = JSON.stringify(payload);
+  if (!d.submit_key || d.submit_body !== text) {
+    d.submit_key = `round-${uuid()}`;
+    d.submit_body = text;
+    saveDraft();
+  }
+  return d.submit_key;
+}
+
 /** Put field messages on their fields; returns the ones that belong to none. */
 function applyErrors(errors) {
   state.errors = new Map();
@@ -719,7 +737,10 @@ async function send(root, ctx, submit) {
   submit.textContent = t('nr.submitting');
   let created;
   try {
-    created = await staffApi('/api/rounds', { method: 'POST', body: body(), timeoutMs: 30000 });
+    const payload = body();
+    created = await staffApi('/api/rounds', {
+      method: 'POST', body: payload, timeoutMs: 30000, headers: { 'Idempotency-Key': submitKey(payload) },
+    });
   } catch (err) {
     if (!ctx.isCurrent()) return;
     if (err && err.status === 400 && err.fields) {

@@ -51,7 +51,7 @@ export async function staffView(root, params, ctx) {
     h('p', { class: 'staff-as' }, t('staff.as')),
     h('p', { class: 'staff-role', 'data-testid': 'staff-role', 'data-role': s.role }, roleText(s.role)),
     staff.CONSOLE_ROLES.includes(s.role) ? consoleDoors() : null,
-    staff.CONSOLE_ROLES.includes(s.role) ? forSupplierDoor() : null,
+    s.role === 'liaison' ? forSupplierDoor() : null,
     s.role === 'supplier' ? supplierDoors() : null,
     h('dl', { class: 'facts' },
       h('dt', null, t('staff.scope')), h('dd', { class: 'staff-scope', 'data-testid': 'staff-scope' }, s.scope_id),
@@ -85,7 +85,7 @@ function supplierDoors() {
       h('span', { class: 'door-hint' }, t('sd.new_round_hint'))));
 }
 
-/** A liaison's or information officer's door: a round for a supplier, serving their community. */
+/** A liaison's door: a round for a supplier, serving their community (POST /api/rounds allows the liaison). */
 function forSupplierDoor() {
   return h('nav', { class: 'doors', 'aria-label': t('sd.for_supplier') },
     h('a', { class: 'door door-2', href: '#/staff/rounds/new', 'data-testid': 'staff-new-round' },
