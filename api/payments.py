@@ -388,14 +388,16 @@ def _expire_round(round_id: str) -> int:
 def unpaid(principal: Principal, community_id: str, round_id: str | None) -> dict:
     """The community's unpaid orders by building, and the group-chat reminder (flats, never phones)."""
     community = roster.community_of(principal, community_id)
+    recent = rounds.recent_for_community(community_id)
+    now = clock.now()
+    choices = [{"round_id": r.round_id, "name": r.name, "status": rounds.status(r, now)} for r in recent]
     if round_id:
-        rnd = rounds.get(round_id)
+        rnd = next((r for r in recent if r.round_id == round_id), None) or rounds.get(round_id)
         if community_id not in rnd.community_ids:
             raise rounds.no_such_round()
+    elif not recent:
+        return {"round": None, "deadline": None, "buildings": [], "reminder": "", "rounds": []}
     else:
-        recent = rounds.recent_for_community(community_id)
-        if not recent:
-            return {"round": None, "deadline": None, "buildings": [], "reminder": ""}
         rnd = recent[0]
     with storage_errors():
         found = list(Order.query(rnd.pk, Order.sk.startswith(f"ORDER#{community_id}#"), consistent_read=True,
@@ -412,7 +414,8 @@ def unpaid(principal: Principal, community_id: str, round_id: str | None) -> dic
                 f"以下房号还未付款：{flats}。逾期订单不予配送。") if found else ""
     return {"round": {"round_id": rnd.round_id, "name": rnd.name, "status": rounds.status(rnd, clock.now())},
             "community_name": community.name, "deadline": clock.iso(rnd.payment_deadline),
-            "buildings": [{"building": b, "orders": o} for b, o in buildings.items()], "reminder": reminder}
+            "buildings": [{"building": b, "orders": o} for b, o in buildings.items()], "reminder": reminder,
+            "rounds": choices}
 
 
 def exempt(principal: Principal, community_id: str, flat_ref: str, round_id: str) -> dict:

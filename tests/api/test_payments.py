@@ -610,6 +610,16 @@ def test_unpaid__lists_flats_by_building_and_the_reminder_names_flats_never_phon
     assert body["buildings"][0]["orders"][0]["phone_masked"] == "138****0101"
 
 
+def test_unpaid__lists_the_recent_rounds_to_choose_from_newest_first(client, demo, rnd):
+    path = f"/api/communities/{demo['community_id']}/unpaid"
+    newest = get(client, path, demo["tokens"]["liaison"]).json_body
+    chosen = get(client, f"{path}?round_id={demo['round_id']}", demo["tokens"]["liaison"]).json_body
+
+    assert [r["round_id"] for r in newest["rounds"]] == [rnd["round_id"], demo["round_id"]]
+    assert newest["round"]["round_id"] == rnd["round_id"]  # by default, the newest
+    assert chosen["round"]["round_id"] == demo["round_id"] and chosen["rounds"] == newest["rounds"]
+
+
 def test_unpaid__another_communitys_liaison__is_404(client, demo, rnd):
     other = create_community(demo["sub_district_id"])
     from api import bootstrap

@@ -237,6 +237,11 @@ def test_liaison__copies_the_reminder_text(new_context, info):
     page.get_by_test_id("staff-console-roster").click()
     page.get_by_test_id("console-nav-unpaid").click()
     expect(page.get_by_test_id("unpaid-title")).to_have_text("催款")
+    # Other tests may have opened newer rounds: choose the one this flat ordered in.
+    picker = page.get_by_test_id("unpaid-round-pick")
+    if picker.count():
+        picker.select_option(info["round_id"])
+        expect(picker).to_have_value(info["round_id"])
     row = page.get_by_test_id("unpaid-row").filter(has_text="10栋 1单元 1406")
     expect(row).to_have_count(1)
     expect(row.get_by_test_id("unpaid-phone")).to_have_text("139****1406")

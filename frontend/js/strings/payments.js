@@ -169,6 +169,7 @@ extend({
 
     // ---- the liaison: chasing unpaid orders ----
     'unpaid.title': '催款',
+    'unpaid.pick_round': '选择团购',
     'unpaid.no_round': '现在没有团购。',
     'unpaid.deadline': '付款截止 {time}',
     'unpaid.count': '{n} 户还没付款，共 {amount}',
@@ -342,6 +343,7 @@ extend({
 
     // ---- the liaison: chasing unpaid orders ----
     'unpaid.title': 'Unpaid',
+    'unpaid.pick_round': 'Round',
     'unpaid.no_round': 'No round right now.',
     'unpaid.deadline': 'pay by {time}',
     'unpaid.count': 'Flats not paid yet: {n} · {amount} in all',

@@ -8,25 +8,44 @@ import { h, clear } from '../ui.js';
 import { money, dateTime } from '../format.js';
 import { consoleStaff, consoleNav, drawLoadError, cpath, statusText } from './roster.js';
 
-let state = null; // {cid, data}
+let state = null; // {cid, roundId, data}
 
 export async function unpaidView(root, params, ctx) {
   const s = consoleStaff(root);
   if (!s) return;
   const cid = s.scope_id;
   if (ctx.refresh || !state || state.cid !== cid) {
-    clear(root);
-    root.appendChild(h('p', { class: 'loading' }, t('loading')));
-    try {
-      state = { cid, data: await staffApi(cpath(cid, '/unpaid')) };
-    } catch (err) {
-      if (!ctx.isCurrent()) return;
-      drawLoadError(root, err, ctx, [consoleNav('unpaid')]);
-      return;
-    }
-    if (!ctx.isCurrent()) return;
+    await load(root, ctx, cid, state && state.cid === cid ? state.roundId : null);
+    if (!state || state.cid !== cid || !ctx.isCurrent()) return;
   }
-  draw(root);
+  draw(root, ctx);
+}
+
+/** The unpaid list of one round (null: the community's newest). */
+async function load(root, ctx, cid, roundId) {
+  clear(root);
+  root.appendChild(h('p', { class: 'loading' }, t('loading')));
+  try {
+    const query = roundId ? `?round_id=${encodeURIComponent(roundId)}` : '';
+    state = { cid, roundId, data: await staffApi(cpath(cid, `/unpaid${query}`)) };
+  } catch (err) {
+    if (!ctx.isCurrent()) return;
+    drawLoadError(root, err, ctx, [consoleNav('unpaid')]);
+  }
+}
+
+/** With more than one recent round, the liaison chooses whose unpaid orders to chase. */
+function roundPicker(root, ctx, d) {
+  const choices = Array.isArray(d.rounds) ? d.rounds : [];
+  if (choices.length < 2 || !d.round) return null;
+  const select = h('select', { id: 'unpaid-round-pick', class: 'input', 'data-testid': 'unpaid-round-pick' },
+    choices.map((r) => h('option', { value: r.round_id, selected: r.round_id === d.round.round_id },
+      `${r.name} · ${t(`rounds.status.${r.status}`)}`)));
+  select.addEventListener('change', async () => {
+    await load(root, ctx, state.cid, select.value);
+    if (ctx.isCurrent() && state && state.data) draw(root, ctx);
+  });
+  return h('div', { class: 'field' }, h('label', { for: 'unpaid-round-pick' }, t('unpaid.pick_round')), select);
 }
 
 /** Copy through the clipboard API, else through the selected text area (plain http, old WebViews). */
@@ -44,7 +63,7 @@ async function copy(text, area) {
   }
 }
 
-function draw(root) {
+function draw(root, ctx) {
   const d = state.data || {};
   const round = d.round || null;
   const buildings = Array.isArray(d.buildings) ? d.buildings : [];
@@ -69,6 +88,7 @@ function draw(root) {
   root.appendChild(h('section', { class: 'console unpaid', 'aria-labelledby': 'unpaid-title' },
     consoleNav('unpaid'),
     h('h1', { id: 'unpaid-title', class: 'page-title', 'data-testid': 'unpaid-title' }, t('unpaid.title')),
+    roundPicker(root, ctx, d),
     h('p', { class: 'round-line', 'data-testid': 'unpaid-round' },
       round ? (round.name || '') : t('unpaid.no_round'),
       d.deadline ? ` · ${t('unpaid.deadline', { time: dateTime(d.deadline) })}` : ''),
