@@ -276,6 +276,73 @@ class Order(Item, discriminator="Order"):
     holds_fair_share = BooleanAttribute(default=False)  # this order took the household's fair-share slot
     packed_at = UTCDateTimeAttribute(null=True)
     packed_by = UnicodeAttribute(null=True)
+    picked_up_at = UTCDateTimeAttribute(null=True)   # 取货: one record, the first mark's
+    picked_up_by = UnicodeAttribute(null=True)
+    pickup_method = UnicodeAttribute(null=True)       # self | door
+    status_before_pickup = UnicodeAttribute(null=True)  # what an undo goes back to
+
+
+class SlotGroup(MapAttribute):
+    """Flats called down together: a building, one unit of it (`unit`), or floors of one (`floors`: [from, to])."""
+
+    building = UnicodeAttribute()
+    unit = UnicodeAttribute(null=True)      # None: the whole building; "" a building without units
+    floors = ListAttribute(of=NumberAttribute, null=True)
+
+
+class Slot(MapAttribute):
+    slot_id = UnicodeAttribute()
+    starts_at = UTCDateTimeAttribute()
+    ends_at = UTCDateTimeAttribute()
+    groups = ListAttribute(of=SlotGroup)
+    households = NumberAttribute(default=0)
+    announced_at = UTCDateTimeAttribute(null=True)
+
+
+class SlotPlan(Item, discriminator="SlotPlan"):
+    """分楼栋错峰取货: a round's pickup slots in one community, at its distribution point.
+
+    PK=COMMUNITY#<cid>  SK=SLOTPLAN#<rid>. Each household's slot follows from its flat (nothing
+    is written per order); every edit is conditional on `version`.
+    """
+
+    round_id = UnicodeAttribute()
+    community_id = UnicodeAttribute()
+    version = NumberAttribute()
+    minutes_per_slot = NumberAttribute()
+    households_per_slot = NumberAttribute()
+    slots = ListAttribute(of=Slot)
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+class Arrival(Item, discriminator="Arrival"):
+    """货已到: a round's goods arrived in a community.  PK=COMMUNITY#<cid>  SK=ARRIVAL#<rid>"""
+
+    round_id = UnicodeAttribute()
+    arrived_at = UTCDateTimeAttribute()
+    by = UnicodeAttribute()
+    note = UnicodeAttribute(default="")
+
+
+class Notice(Item, discriminator="Notice"):
+    """通知 to the residents of one building.
+
+    PK=NOTICE#<cid>#B<building position:03>  SK=NOTICE#<created ISO>#<notice_id>; `expires_at` (TTL, 30 days).
+    A resident's poll is one Query of their building's partition after a cursor.
+    """
+
+    notice_id = UnicodeAttribute()
+    notice_kind = UnicodeAttribute(attr_name="notice_kind")
+    round_id = UnicodeAttribute()
+    round_name = UnicodeAttribute()
+    building = UnicodeAttribute()
+    starts_at = UTCDateTimeAttribute(null=True)
+    ends_at = UTCDateTimeAttribute(null=True)
+    point = UnicodeAttribute(default="")
+    text = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
 
 
 class OrderKey(Item, discriminator="OrderKey"):

@@ -50,6 +50,9 @@ def view(order: Order) -> dict:
         "payment": payment_view(order),
         "assisted_by": order.assisted_by,
         "pickup_slot": None,
+        "arrived_at": None,
+        "picked_up": ({"at": clock.iso(order.picked_up_at), "method": order.pickup_method}
+                      if order.picked_up_at is not None else None),
         "notices": [],
     }
 
@@ -367,9 +370,26 @@ def of_household(household_id: str) -> list[dict]:
 
 
 def mine(principal: Principal) -> dict:
-    """The caller's household's orders, for a member only."""
+    """The caller's household's orders, for a member only, each with its pickup slot and the round's
+    arrival in the community: one more read (a BatchGetItem of the slot plans and arrivals), none per order."""
+    from api import notices, slots  # pickup day builds on orders, not the other way round
+
     households.require_member(principal)
-    return {"orders": of_household(principal.household_id)}
+    with storage_errors():
+        found = list(Order.by_owner.query(f"HOUSEHOLD#{principal.household_id}", Order.gsi1sk.startswith("ORDER#"),
+                                          scan_index_forward=False))
+    arrived, plans = notices.arrivals_and_plans(principal.community_id, [o.round_id for o in found])
+    out = []
+    for order in found:
+        shown = view(order)
+        plan = plans.get(order.round_id)
+        slot = slots.slot_of(plan, slots.Flat(order.building, order.unit, order.room, ""))
+        if slot is not None:
+            shown["pickup_slot"] = {"slot_id": slot.slot_id, "starts_at": clock.iso(slot.starts_at),
+                                    "ends_at": clock.iso(slot.ends_at), "label": slots.slot_label(slot)}
+        shown["arrived_at"] = clock.iso(arrived.get(order.round_id))
+        out.append(shown)
+    return {"orders": out}
 
 
 _ROSTER_ATTRIBUTES = ["PK", "SK", "kind", "order_id", "household_id", "status", "total_fen", "assisted_by"]

@@ -731,3 +731,123 @@ class UnpaidOutSchema(Schema):
 
 class SupplierRoundsOutSchema(Schema):
     rounds = fields.List(fields.Dict())
+
+
+# --- pickup day ---------------------------------------------------------------------------
+
+class SlotGenerateSchema(BaseSchema):
+    """分楼栋错峰: POST /api/communities/{cid}/rounds/{rid}/slots/generate."""
+
+    start_at = AwareDateTime(required=True)
+    minutes_per_slot = Int(required=True, validate=between(5, 240))
+    households_per_slot = Int(required=True, validate=between(1, 1000))
+    building_order = List(Str(validate=length(1, 20)), required=True, validate=length(1, 200))
+
+
+class SlotGroupSchema(BaseSchema):
+    """A building (no `unit`), one unit of it, or floors [from, to] of one unit."""
+
+    building = Str(required=True, validate=length(1, 20))
+    unit = Str(load_default=None, allow_none=True, validate=length(0, 20))
+    floors = List(Int(validate=between(-5, 200)), load_default=None, allow_none=True, validate=length(2, 2))
+
+    @validates_schema
+    def _floors_in_order(self, data, **kwargs):
+        floors = data.get("floors")
+        if floors is not None and floors[0] > floors[1]:
+            raise ValidationError(_msg("楼层应从低到高", "floors go from low to high"), "floors")
+        if floors is not None and data.get("unit") is None:
+            raise ValidationError(_msg("按楼层分时请同时写单元（不分单元的楼写空字符串）",
+                                       "Give the unit with floors (\"\" for a building without units)"), "unit")
+
+
+class SlotEditItemSchema(BaseSchema):
+    slot_id = Str(load_default=None, validate=length(1, 40))
+    starts_at = AwareDateTime(required=True)
+    ends_at = AwareDateTime(required=True)
+    groups = List(Nested(SlotGroupSchema), required=True, validate=length(1, 100))
+
+
+class SlotEditSchema(BaseSchema):
+    """Edit, move or swap slots: PUT /api/communities/{cid}/rounds/{rid}/slots (the whole list)."""
+
+    version = Int(required=True, validate=between(1, 1_000_000))
+    slots = List(Nested(SlotEditItemSchema), required=True, validate=length(1, 200))
+
+
+class ArrivalSchema(BaseSchema):
+    """货已到: POST /api/communities/{cid}/rounds/{rid}/arrival."""
+
+    note = Str(load_default="", validate=length(0, 200))
+
+
+class PickupSchema(BaseSchema):
+    """取货: POST /api/orders/{order_id}/pickup."""
+
+    method = Str(load_default="self", validate=validate.OneOf(("self", "door"), error=_msg(
+        "method 应为 self（自取）或 door（送货上门）", "method must be self or door")))
+
+
+class NoticesQuerySchema(BaseSchema):
+    since = Str(load_default=None, validate=length(1, 100))
+
+
+class PickupListQuerySchema(BaseSchema):
+    building = Str(required=True, validate=length(1, 20))
+
+
+class PlanOutSchema(Schema):
+    round_id = fields.String()
+    round_name = fields.String()
+    community_id = fields.String()
+    version = fields.Integer()
+    minutes_per_slot = fields.Integer()
+    households_per_slot = fields.Integer()
+    point = fields.Dict(allow_none=True)
+    slots = fields.List(fields.Dict())
+
+
+class NoticesOutSchema(Schema):
+    notices = fields.List(fields.Dict())
+    cursor = fields.String(allow_none=True)
+
+
+class ArrivalOutSchema(Schema):
+    arrived_at = fields.String()
+    notices = fields.List(fields.Dict())
+
+
+class PickupEntryOutSchema(Schema):
+    order_id = fields.String()
+    round_id = fields.String()
+    community_id = fields.String()
+    flat_label = fields.String()
+    building = fields.String()
+    unit = fields.String()
+    room = fields.String()
+    phone_masked = fields.String()
+    lines = fields.List(fields.Dict())
+    status = fields.String()
+    paid = fields.Boolean()
+    collected = fields.Boolean()
+    picked_up = fields.Dict(allow_none=True)
+    special = fields.Boolean()
+
+
+class PickupListOutSchema(Schema):
+    round = fields.Dict()
+    building = fields.String()
+    slot = fields.Dict(allow_none=True)
+    households = fields.List(fields.Dict())
+
+
+class DoorOutSchema(Schema):
+    households = fields.List(fields.Dict())
+
+
+class ProgressOutSchema(Schema):
+    buildings = fields.List(fields.Dict())
+    totals = fields.Dict()
+    waiting = fields.List(fields.Dict())
+    reminder = fields.String()
+    arrived_at = fields.String(allow_none=True)

@@ -1,0 +1,129 @@
+"""通知 notices to the residents of a building: a slot announced (取货通知), or the goods arrived (货已到).
+
+A notice is written into its building's own partition, so a resident's poll is one Query of
+that partition after a cursor, whatever the size of the community. 「货已到」 also records the
+round's arrival in the community (one item): residents' orders read it; no order is written.
+Texts for the group chat name buildings and flats, never phones.
+"""
+import re
+from datetime import datetime, timedelta, timezone
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from api import clock, communities, households, ids, slots
+from api.auth import Principal
+from api.errors import BadInput, NotFound, storage_errors
+from api.models import Arrival, Community, Notice, SlotPlan, transaction_connection
+
+KEEP = timedelta(days=30)
+RECENT = timedelta(days=7)
+_CURSOR = re.compile(r"^NOTICE#[0-9T:.Z-]{20,32}(#[0-9A-Z]{26})?\Z")
+
+
+def _partition(community: Community, building: str) -> str:
+    names = [b.name for b in community.buildings]
+    return f"NOTICE#{community.community_id}#B{names.index(building) + 1:03d}"
+
+
+def _hhmm(moment: datetime) -> str:
+    return f"{moment.astimezone(clock.SHANGHAI):%H:%M}"
+
+
+def _point(community: Community) -> str:
+    return community.distribution_point.name if community.distribution_point else "配送点"
+
+
+def _notice(community: Community, rnd, building: str, kind: str, text: str, now: datetime,
+            starts_at: datetime | None = None, ends_at: datetime | None = None) -> Notice:
+    notice_id = ids.new_id()
+    # Microseconds in the key: a poll's cursor never skips a notice made in the same second.
+    stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return Notice(_partition(community, building), f"NOTICE#{stamp}#{notice_id}", notice_id=notice_id,
+                  notice_kind=kind, round_id=rnd.round_id, round_name=rnd.name, building=building,
+                  starts_at=starts_at, ends_at=ends_at, point=_point(community), text=text, created_at=now,
+                  expires_at=now + KEEP)
+
+
+def view(notice: Notice) -> dict:
+    return {"notice_id": notice.notice_id, "kind": notice.notice_kind, "round_id": notice.round_id,
+            "round_name": notice.round_name, "building": notice.building, "starts_at": clock.iso(notice.starts_at),
+            "ends_at": clock.iso(notice.ends_at), "point": notice.point, "text": notice.text,
+            "created_at": clock.iso(notice.created_at)}
+
+
+def announce(principal: Principal, community_id: str, round_id: str, slot_id: str) -> dict:
+    """One notice per building of the slot; the slot is marked announced, in the same transaction."""
+    community, rnd = slots._round_of(principal, community_id, round_id)
+    plan = slots.get(community_id, round_id)
+    slot = next((s for s in plan.slots if s.slot_id == slot_id), None) if plan else None
+    if slot is None:
+        raise NotFound("没有这个取货时段", "No such pickup slot")
+    now = clock.now()
+    window = f"{_hhmm(slot.starts_at)}–{_hhmm(slot.ends_at)}"
+    made = []
+    for building in dict.fromkeys(g.building for g in slot.groups):
+        who = "、".join(slots.group_label(g) for g in slot.groups if g.building == building)
+        text = f"【取货通知】{who} {window} {_point(community)} 请凭取货码取货，保持2米间距"
+        made.append(_notice(community, rnd, building, "slot", text, now, slot.starts_at, slot.ends_at))
+    slot.announced_at = now
+    with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
+        for notice in made:
+            transaction.save(notice, condition=Notice.pk.does_not_exist())
+        # Only the plan as it was read: a plan edited meanwhile makes this a 409 for the caller to reload.
+        transaction.update(plan, actions=[SlotPlan.slots.set(plan.slots)],
+                           condition=SlotPlan.version == int(plan.version))
+    return {"notices": [view(n) for n in made]}
+
+
+def arrival(principal: Principal, community_id: str, round_id: str, note: str) -> dict:
+    """货已到: the round's goods are at the community. Recorded once; every building is told once."""
+    community, rnd = slots._round_of(principal, community_id, round_id)
+    now = clock.now()
+    record = Arrival(f"COMMUNITY#{community_id}", f"ARRIVAL#{round_id}", round_id=round_id, arrived_at=now,
+                     by=principal.subject, note=note)
+    text_for = lambda b: f"【货已到】{rnd.name} 的货已到{_point(community)}，{b}请按取货通知的时间凭取货码取货，保持2米间距"  # noqa: E731
+    made = [_notice(community, rnd, b.name, "arrival", text_for(b.name), now) for b in community.buildings]
+    try:
+        with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
+            transaction.save(record, condition=Arrival.pk.does_not_exist())
+            for notice in made:
+                transaction.save(notice, condition=Notice.pk.does_not_exist())
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        if not reasons or reasons[0] is None or reasons[0].code != "ConditionalCheckFailed":
+            raise
+        first = Arrival.get(record.pk, record.sk, consistent_read=True)
+        return {"arrived_at": clock.iso(first.arrived_at), "notices": []}
+    return {"arrived_at": clock.iso(now), "notices": [view(n) for n in made]}
+
+
+def mine(principal: Principal, since: str | None) -> dict:
+    """The caller's building's notices after `since` (the last 7 days without it): one Query."""
+    household = households.require_member(principal)
+    building_key = household.flat_key.split("#", 1)[0]  # B003
+    if since is not None and not _CURSOR.match(since):
+        raise BadInput("cursor 无效，请不带 since 重新获取", "The cursor is not valid; poll again without since",
+                       fields={"since": ["无效 / Invalid"]})
+    after = since or f"NOTICE#{clock.iso(clock.now() - RECENT)}"
+    with storage_errors():
+        found = list(Notice.query(f"NOTICE#{principal.community_id}#{building_key}", Notice.sk > after,
+                                  consistent_read=True, limit=50))
+    return {"notices": [view(n) for n in found], "cursor": found[-1].sk if found else (since or after)}
+
+
+def arrivals_and_plans(community_id: str, round_ids: list[str]) -> tuple[dict, dict]:
+    """For a household's orders: {round_id: arrived_at} and {round_id: SlotPlan}, in one BatchGetItem."""
+    if not round_ids:
+        return {}, {}
+    keys = [(f"COMMUNITY#{community_id}", f"{prefix}#{rid}") for rid in set(round_ids) for prefix in
+            ("ARRIVAL", "SLOTPLAN")]
+    from api.models import Item
+    arrived, plans = {}, {}
+    with storage_errors():
+        for item in Item.batch_get(keys, consistent_read=True):
+            if isinstance(item, Arrival):
+                arrived[item.round_id] = item.arrived_at
+            elif isinstance(item, SlotPlan):
+                plans[item.round_id] = item
+    return arrived, plans
