@@ -82,7 +82,7 @@ def _stock_left(contest) -> int:
 
 def _orders_in_packing_list(contest) -> list[str]:
     r = requests.get(f"{contest['base']}/api/rounds/{contest['round']['round_id']}/exports/packing",
-                     params={"format": "csv"}, timeout=30,
+                     params={"format": "csv", "status": "all_live"}, timeout=30,
                      headers={"Authorization": f"Bearer {contest['info']['tokens']['supplier']}"})
     assert r.status_code == 200
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
