@@ -19,3 +19,5 @@ DYNAMODB_READ_TIMEOUT = float(os.environ.get("BAOGONG_DYNAMODB_READ_TIMEOUT", "1
 # EXPORT_FUNCTION, in AWS), "thread" (a worker thread: `make dev`), "inline" (the tests).
 EXPORT_RUNNER = os.environ.get("BAOGONG_EXPORT_RUNNER", "lambda")
 EXPORT_FUNCTION = os.environ.get("BAOGONG_EXPORT_FUNCTION", f"baogong-{STAGE}-export_worker")
+# SMS for notices (api/senders.py): "sns" sends through Amazon SNS; anything else, none (the default).
+SMS = os.environ.get("BAOGONG_SMS", "off")

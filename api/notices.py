@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, households, ids, slots
+from api import clock, communities, households, ids, senders, slots
 from api.auth import Principal
 from api.errors import BadInput, NotFound, storage_errors
 from api.models import Arrival, Community, Notice, SlotPlan, transaction_connection
@@ -73,7 +73,32 @@ def announce(principal: Principal, community_id: str, round_id: str, slot_id: st
         # Only the plan as it was read: a plan edited meanwhile makes this a 409 for the caller to reload.
         transaction.update(plan, actions=[SlotPlan.slots.set(plan.slots)],
                            condition=SlotPlan.version == int(plan.version))
+    _text_members(community, rnd.round_id, made)
     return {"notices": [view(n) for n in made]}
+
+
+def _text_members(community: Community, round_id: str, made: list[Notice]) -> int:
+    """With SMS on, each notice also goes by SMS to the members of the building's households that have a
+    live order in the round (one Query of the round's orders, one of each building's flats). Returns how many."""
+    sender = senders.sms()
+    if isinstance(sender, senders.NoSender) or not made:
+        return 0
+    from api.models import Household, Order
+    sent = 0
+    with storage_errors():
+        live = {"#".join(o.sk.split("#")[2:5]) for o in Order.query(
+            f"ROUND#{round_id}", Order.sk.startswith(f"ORDER#{community.community_id}#"),
+            attributes_to_get=["PK", "SK", "kind", "status"]) if o.status not in ("cancelled", "expired")}
+        for notice in made:
+            prefix = notice.pk.rsplit("#", 1)[1]  # B003
+            for household in Household.query(f"COMMUNITY#{community.community_id}",
+                                             Household.sk.startswith(f"HOUSEHOLD#{prefix}#")):
+                if household.flat_key not in live:
+                    continue
+                for member in households.members_of(household).values():
+                    if member["status"] == households.MEMBER and sender.send(member["phone"], notice.text):
+                        sent += 1
+    return sent
 
 
 def arrival(principal: Principal, community_id: str, round_id: str, note: str) -> dict:
@@ -95,6 +120,7 @@ def arrival(principal: Principal, community_id: str, round_id: str, note: str) -
             raise
         first = Arrival.get(record.pk, record.sk, consistent_read=True)
         return {"arrived_at": clock.iso(first.arrived_at), "notices": []}
+    _text_members(community, round_id, made)
     return {"arrived_at": clock.iso(now), "notices": [view(n) for n in made]}
 
 
