@@ -1,6 +1,6 @@
 // Service worker: caches the app shell only. API responses are never cached.
 // Bump VERSION whenever any shell file changes; old caches are deleted on activate.
-const VERSION = 'v13';
+const VERSION = 'v14';
 const CACHE = `baogong-shell-${VERSION}`;
 const CACHE_PREFIX = 'baogong-shell-';
 
@@ -38,6 +38,10 @@ const SHELL = [
   './js/strings/supplier.js',
   './js/views/newround.js',
   './js/views/supplier.js',
+  './js/scan.js',
+  './js/strings/pickup.js',
+  './js/views/pickup.js',
+  './vendor/jsQR.js', // the QR decoder where the browser has no BarcodeDetector; loaded only there
   './icons/icon-192.png',
   './icons/icon-512.png',
 ];

@@ -23,6 +23,7 @@ import { supplierRoundsView, paymentsBoardView } from './views/payments.js';
 import './strings/supplier.js';
 import { newRoundView } from './views/newround.js';
 import { roundConsoleView } from './views/supplier.js';
+import { pickupHomeView, pickupListView, doorListView } from './views/pickup.js';
 
 const ROUTES = [
   { re: /^#\/join\/([^/?#]+)$/, view: joinView, name: 'join', title: 'join.title', needsSession: false },
@@ -46,6 +47,11 @@ const ROUTES = [
   { re: /^#\/staff\/rounds\/new\/?$/, view: newRoundView, name: 'new-round', title: 'nr.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/rounds\/([A-Za-z0-9-]+)\/?$/, view: roundConsoleView, name: 'round-console', title: 'rc.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/rounds\/([A-Za-z0-9-]+)\/payments\/?$/, view: paymentsBoardView, name: 'payments', title: 'board.title', needsSession: false, needsStaff: true },
+  // Pickup day at the gate (volunteer, liaison, information officer): choose round and building, then
+  // the building's list (codes, scanning, marks that wait for a signal), and the door deliveries.
+  { re: /^#\/staff\/pickup\/?$/, view: pickupHomeView, name: 'pickup', title: 'pk.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/pickup\/([A-Za-z0-9-]+)\/([^/?#]+)\/?$/, view: pickupListView, name: 'pickup-list', title: 'pk.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/pickup\/([A-Za-z0-9-]+)\/([^/?#]+)\/door\/?$/, view: doorListView, name: 'pickup-door', title: 'pk.door_title', needsSession: false, needsStaff: true },
 ];
 
 let navId = 0;
@@ -159,6 +165,7 @@ async function render({ refresh = true } = {}) {
 // A checkout or a payment claim that was stuck offline went through in the background.
 outbox.onResult((r) => {
   if (r.origin !== 'replay') return;
+  if (outbox.kindOf(r.entry) === outbox.PICKUP) return; // the pickup screens report their own (views/pickup.js)
   if (outbox.kindOf(r.entry) === outbox.PAYMENT_CLAIM) {
     if (r.state === 'sent') showSuccess(() => t('pay.claim_sent_later'));
     else if (r.state === 'rejected') showError(() => errorText(r.error));

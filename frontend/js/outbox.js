@@ -1,5 +1,6 @@
-// The outbox: writes that have not been confirmed by the server yet — checkouts (orders) and
-// payment claims (「我已付款」). This module is the only owner of the IndexedDB outbox.
+// The outbox: writes that have not been confirmed by the server yet — checkouts (orders), payment
+// claims (「我已付款」) and pickup marks (取货登记 at the gate). This module is the only owner of the
+// IndexedDB outbox.
 //
 // IndexedDB schema (the only place it is defined):
 //   database "baogong", version 1
@@ -9,7 +10,12 @@
 //       path "/api/orders", body {round_id, lines: [{bundle_id, qty}]}, round_name
 //     kind "payment_claim":
 //       path "/api/orders/<order_id>/payment-claim", body {reference?}, order_id
-// One store for both kinds: no schema upgrade, and replay sends them in the order they were made.
+//     kind "pickup" (a staff member's write: no household_id, sent with the staff token):
+//       path "/api/orders/<order_id>/pickup", body {method: "self"|"door"}, order_id, round_id,
+//       staff_scope (the community), flat_label (to name it in messages)
+// One store for every kind: no schema upgrade, and replay sends them in the order they were made.
+// A resident's entries belong to their household, a pickup mark to the staff sign-in's community:
+// each is replayed only while that sign-in is on this phone.
 // If IndexedDB is unavailable (some in-app browsers, private modes) the same
 // entries are kept in localStorage under "baogong.outbox".
 //
@@ -18,8 +24,9 @@
 // app) sends the same key and the server never makes a second order or claim.
 // Replay runs at start-up, on `online` and on `visibilitychange`; it does not
 // rely on Background Sync (missing in Safari/iOS and in WeChat).
-import { api } from './api.js';
+import { api, staffApi } from './api.js';
 import * as session from './session.js';
+import * as staff from './staff.js';
 
 const DB_NAME = 'baogong';
 const DB_VERSION = 1;
@@ -89,6 +96,7 @@ export async function remove(key) {
 
 export const ORDER = 'order';
 export const PAYMENT_CLAIM = 'payment_claim';
+export const PICKUP = 'pickup';
 
 /** An entry's kind: entries written before kinds existed are orders. */
 export function kindOf(entry) {
@@ -98,11 +106,29 @@ function pathOf(entry) {
   return entry.path || (kindOf(entry) === ORDER ? '/api/orders' : null);
 }
 
-/** The current household's entries (all kinds). */
+/** True for a staff member's entry (a pickup mark), false for a resident's. */
+function isStaffEntry(e) {
+  return kindOf(e) === PICKUP;
+}
+
+/** The current household's entries (orders and payment claims). */
 async function mine() {
   const s = session.get();
   if (!s) return [];
-  return (await list()).filter((e) => e.household_id === s.household_id);
+  return (await list()).filter((e) => !isStaffEntry(e) && e.household_id === s.household_id);
+}
+
+/** The signed-in staff member's entries (pickup marks of their community). */
+async function staffMine() {
+  const s = staff.get();
+  if (!s) return [];
+  return (await list()).filter((e) => isStaffEntry(e) && e.staff_scope === s.scope_id);
+}
+
+/** Everything this phone may send now, oldest first: the household's entries and the staff member's. */
+async function sendable(only) {
+  const [a, b] = await Promise.all([only === 'staff' ? [] : mine(), only === 'household' ? [] : staffMine()]);
+  return a.concat(b).sort((x, y) => (x.created_at < y.created_at ? -1 : 1));
 }
 
 /** The current household's unconfirmed checkout, if any (an order, never a payment claim). */
@@ -132,7 +158,8 @@ export function uuid() {
 const listeners = new Set();
 /**
  * fn({state: 'sent'|'rejected'|'pending', entry, order?, httpStatus?, error?, origin}); `entry.kind`
- * (see kindOf) says whether it was a checkout or a payment claim; `order` is the server's order either way.
+ * (see kindOf) says whether it was a checkout, a payment claim or a pickup mark; `order` is the
+ * server's answer (the order, or for a pickup mark its PickupEntry).
  */
 export function onResult(fn) { listeners.add(fn); }
 function emit(r) { listeners.forEach((fn) => { try { fn(r); } catch (e) { console.error(e); } }); }
@@ -141,7 +168,7 @@ async function sendOne(entry, origin) {
   try {
     const path = pathOf(entry);
     if (!path) throw new Error(`outbox entry without a path: ${entry.key}`);
-    const { status, data } = await api(path, {
+    const { status, data } = await (isStaffEntry(entry) ? staffApi : api)(path, {
       method: 'POST',
       body: entry.body,
       headers: { 'Idempotency-Key': entry.key },
@@ -164,10 +191,13 @@ async function sendOne(entry, origin) {
 
 let chain = Promise.resolve();
 
-/** Send every unconfirmed entry (checkouts and payment claims) of this household, one at a time. */
-export function flush(origin = 'replay') {
+/**
+ * Send every unconfirmed entry of this phone, one at a time: the household's checkouts and payment
+ * claims and the staff member's pickup marks. only: 'household' or 'staff' sends just those.
+ */
+export function flush(origin = 'replay', only = null) {
   const run = chain.then(async () => {
-    const entries = await mine();
+    const entries = await sendable(only);
     const results = [];
     for (const e of entries) {
       const r = await sendOne(e, origin);
@@ -193,17 +223,18 @@ export async function submit(body, meta = {}) {
 
 /** Store a new attempt with a fresh key, before anything is sent: every retry then sends that key. */
 async function store(kind, path, body, extra) {
+  const owner = kind === PICKUP ? { staff_scope: staff.get().scope_id } : { household_id: session.get().household_id };
   const entry = {
-    key: uuid(), kind, path, household_id: session.get().household_id, body, ...extra,
+    key: uuid(), kind, path, ...owner, body, ...extra,
     created_at: new Date().toISOString(), attempts: 0, last_error: null,
   };
   await put(entry);
   return entry;
 }
 
-/** Send everything waiting (this entry among it, in order) and answer for this entry. */
+/** Send everything of the same owner waiting (this entry among it, in order) and answer for this entry. */
 async function sendNow(entry) {
-  const results = await flush('user');
+  const results = await flush('user', isStaffEntry(entry) ? 'staff' : 'household');
   return results.find((r) => r.entry.key === entry.key) || { state: 'sent', entry, origin: 'user' };
 }
 
@@ -223,6 +254,45 @@ export async function submitClaim(orderId, body) {
   return sendNow(entry);
 }
 
+/** The signed-in staff member's pickup marks not confirmed yet, by order id. */
+export async function pendingPickups() {
+  const m = new Map();
+  for (const e of await staffMine()) m.set(e.order_id, e);
+  return m;
+}
+
+/**
+ * 取货登记: mark one order picked up (method "self" or "door"). The mark is stored first (with its own
+ * Idempotency-Key) and then sent; without signal it stays stored and is sent on replay with the same
+ * key, so the server records it once. A mark already waiting for this order is sent again as it is.
+ * meta: {round_id, flat_label}. Resolves like submit(): state 'sent' (order = the PickupEntry),
+ * 'pending' (stored, not confirmed) or 'rejected' (error: e.g. 422 not_paid).
+ */
+export async function submitPickup(orderId, method, meta = {}) {
+  let entry = (await pendingPickups()).get(orderId);
+  if (!entry) {
+    entry = await store(PICKUP, `/api/orders/${encodeURIComponent(orderId)}/pickup`, { method },
+      { order_id: orderId, round_id: meta.round_id || '', flat_label: meta.flat_label || '' });
+  }
+  return sendNow(entry);
+}
+
+/**
+ * Take back a pickup mark that has not reached the server yet (「撤销」 before it synced). Waits for a
+ * replay in progress, so it never drops an entry mid-send; resolves true if a waiting mark was removed,
+ * false if there was none (it was sent: undo it on the server instead).
+ */
+export async function cancelPickup(orderId) {
+  const run = chain.then(async () => {
+    const entry = (await pendingPickups()).get(orderId);
+    if (!entry) return false;
+    await remove(entry.key);
+    return true;
+  });
+  chain = run.catch(() => false);
+  return run;
+}
+
 let started = false;
 /** Replay at start-up, when the connection comes back, and when the app is shown again. */
 export function startReplay() {
@@ -230,7 +300,7 @@ export function startReplay() {
   started = true;
   const maybe = async () => {
     if (navigator.onLine === false) return;
-    if ((await mine()).length) flush('replay');
+    if ((await sendable()).length) flush('replay');
   };
   self.addEventListener('online', maybe);
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') maybe(); });

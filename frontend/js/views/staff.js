@@ -11,6 +11,8 @@ import * as staff from '../staff.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { dateTime } from '../format.js';
 import { uuid } from '../outbox.js';
+import '../strings/pickup.js';
+import { PICKUP_ROLES } from './pickup.js';
 
 /** Take the token (or invite code) out of the address bar and the history entry. */
 function leaveForStaffPage() {
@@ -50,6 +52,7 @@ export async function staffView(root, params, ctx) {
     h('h1', { id: 'staff-title', 'data-testid': 'staff-title' }, t('staff.signed_in')),
     h('p', { class: 'staff-as' }, t('staff.as')),
     h('p', { class: 'staff-role', 'data-testid': 'staff-role', 'data-role': s.role }, roleText(s.role)),
+    PICKUP_ROLES.includes(s.role) ? pickupDoor() : null,
     staff.CONSOLE_ROLES.includes(s.role) ? consoleDoors() : null,
     s.role === 'liaison' ? forSupplierDoor() : null,
     s.role === 'supplier' ? supplierDoors() : null,
@@ -58,7 +61,7 @@ export async function staffView(root, params, ctx) {
       Number.isFinite(s.exp)
         ? [h('dt', null, t('staff.valid_until')), h('dd', { 'data-testid': 'staff-valid-until' }, dateTime(new Date(s.exp * 1000).toISOString()))]
         : null),
-    staff.CONSOLE_ROLES.includes(s.role) || s.role === 'supplier' ? null : h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
+    staff.CONSOLE_ROLES.includes(s.role) || PICKUP_ROLES.includes(s.role) || s.role === 'supplier' ? null : h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
     signout));
 }
 
@@ -91,6 +94,14 @@ function forSupplierDoor() {
     h('a', { class: 'door door-2', href: '#/staff/rounds/new', 'data-testid': 'staff-new-round' },
       h('span', { class: 'door-label' }, t('sd.for_supplier')),
       h('span', { class: 'door-hint' }, t('sd.for_supplier_hint'))));
+}
+
+/** 取货登记 Pickup: the gate on pickup day (volunteer, information officer, liaison). */
+function pickupDoor() {
+  return h('nav', { class: 'doors', 'aria-label': t('pk.door') },
+    h('a', { class: 'door', href: '#/staff/pickup', 'data-testid': 'staff-pickup' },
+      h('span', { class: 'door-label' }, t('pk.door')),
+      h('span', { class: 'door-hint' }, t('pk.door_hint'))));
 }
 
 function inviteErrorText(err) {
