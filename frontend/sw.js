@@ -1,6 +1,6 @@
 // Service worker: caches the app shell only. API responses are never cached.
 // Bump VERSION whenever any shell file changes; old caches are deleted on activate.
-const VERSION = 'v14';
+const VERSION = 'v15';
 const CACHE = `baogong-shell-${VERSION}`;
 const CACHE_PREFIX = 'baogong-shell-';
 
@@ -35,6 +35,11 @@ const SHELL = [
   './js/strings/payments.js',
   './js/views/payments.js',
   './js/views/unpaid.js',
+  './js/notices.js',
+  './js/strings/pickupday.js',
+  './js/views/slots.js',
+  './js/views/progress.js',
+  './vendor/qrcode-generator-1.4.4/qrcode.js', // the pickup code's QR; loaded by notices.js when first drawn
   './js/strings/supplier.js',
   './js/views/newround.js',
   './js/views/supplier.js',
@@ -82,4 +87,19 @@ self.addEventListener('fetch', (event) => {
       .then((cache) => cache.match(shellUrl))
       .then((hit) => hit || fetch(req)),
   );
+});
+
+// A pickup notice the page showed through the service worker (notices.js): a tap opens the orders page.
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = (event.notification.data && event.notification.data.url) || new URL('./#/orders', self.location).href;
+  event.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => {
+    for (const c of list) {
+      if (new URL(c.url).origin === self.location.origin && 'focus' in c) {
+        if ('navigate' in c && c.url !== url) c.navigate(url).catch(() => {});
+        return c.focus();
+      }
+    }
+    return self.clients.openWindow ? self.clients.openWindow(url) : null;
+  }));
 });

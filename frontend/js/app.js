@@ -17,6 +17,9 @@ import { rosterView, staffHouseholdView } from './views/roster.js';
 import { specialView } from './views/special.js';
 import { assistView } from './views/assist.js';
 import { communityView } from './views/community.js';
+import { slotsView } from './views/slots.js';
+import { progressView } from './views/progress.js';
+import * as notices from './notices.js';
 import './strings/payments.js';
 import { unpaidView } from './views/unpaid.js';
 import { supplierRoundsView, paymentsBoardView } from './views/payments.js';
@@ -41,6 +44,9 @@ const ROUTES = [
   { re: /^#\/staff\/special\/?$/, view: specialView, name: 'special', title: 'special.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/community\/?$/, view: communityView, name: 'community', title: 'community.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/unpaid\/?$/, view: unpaidView, name: 'unpaid', title: 'unpaid.title', needsSession: false, needsStaff: true },
+  // Pickup day: the liaison's slot plan, notices and 货已到; the progress dashboard (also volunteers').
+  { re: /^#\/staff\/slots\/?$/, view: slotsView, name: 'slots', title: 'slots.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/progress\/?$/, view: progressView, name: 'progress', title: 'progress.title', needsSession: false, needsStaff: true },
   // The supplier: their rounds, a new round (also a liaison's, for a supplier), one round's console
   // and its payment board. "new" comes before the round id, which it would otherwise match.
   { re: /^#\/staff\/rounds\/?$/, view: supplierRoundsView, name: 'supplier-rounds', title: 'sd.my_rounds', needsSession: false, needsStaff: true },
@@ -202,3 +208,4 @@ onLangChange(() => {
 document.documentElement.lang = getLang();
 render();
 outbox.startReplay();
+notices.start(); // the resident's pickup notices: polled while the app is open (no push)

@@ -1,6 +1,9 @@
 // #/orders: the household's orders with their steps, pickup code, and how to pay: the supplier's
 // QR as an image, the amount, a live countdown, the transfer note to copy, and 「我已付款」
 // (sent through the outbox, so it survives a dropped signal).
+// Pickup day: at the top, the newest notice for the flat's building (when, where, the pickup code
+// in large type and its QR), kept with the orders so it still shows without signal; each order card
+// shows its slot, 货已到 and 已取货.
 import { t, pick } from '../i18n.js';
 import { api, errorText } from '../api.js';
 import * as session from '../session.js';
@@ -10,6 +13,10 @@ import * as outbox from '../outbox.js';
 import { h, clear, showError, showSuccess, showInfo, clearMessage } from '../ui.js';
 import { money, dateTime, pickupCode, timeOfDay, halfWidth, flat as flatLabel } from '../format.js';
 import { refreshMembership, isNotAMember, waitingText, requestsBanner } from './household.js';
+import '../strings/pickupday.js';
+import * as notices from '../notices.js';
+import { dayText, spanText } from '../notices.js';
+
 
 const CACHE_KEY = 'baogong.cache.orders';
 const STATUSES = ['placed', 'payment_claimed', 'paid', 'packed', 'at_gate', 'picked_up', 'cancelled', 'expired'];
@@ -18,6 +25,8 @@ const UNPAID = ['placed', 'payment_claimed'];
 const CANCELLABLE = ['placed', 'payment_claimed']; // the API refuses the rest with 422 not_cancellable
 // The steps a live order goes through, drawn as a stepper on its card.
 const STEPS = ['placed', 'payment_claimed', 'paid', 'packed', 'at_gate', 'picked_up'];
+// A bag that can be collected now: the pickup code's QR is shown for these.
+const COLLECTABLE = ['paid', 'packed', 'at_gate'];
 
 let cache = null; // {household_id, data, saved_at, stale}
 // Per order id, kept here so a re-render (language switch) keeps the card's state.
@@ -203,11 +212,13 @@ export async function ordersView(root, params, ctx) {
     s = session.get();
     if (session.isPending(s)) { drawWaiting(root); return; }
   }
+  pageCtx = null; // new notices while this draws are drawn with it, not twice
   const [c, pend, fresh, claims] = await Promise.all([
     load(cacheKey(s), ctx.refresh).catch((error) => ({ error })),
     outbox.pending(),
     ctx.refresh && !member ? refreshMembership() : member,
     outbox.pendingClaims().catch(() => new Map()),
+    ctx.refresh ? notices.poll() : null,
   ]);
   if (!ctx.isCurrent()) return;
   waitingClaims = claims;
@@ -224,7 +235,12 @@ export async function ordersView(root, params, ctx) {
     h('h1', { id: 'orders-title', class: 'page-title' }, t('orders.title')));
   const requests = requestsBanner();
   if (requests) section.appendChild(requests);
-  if (c.stale) section.appendChild(h('p', { class: 'msg msg-warn', 'data-testid': 'stale-notice' }, t('orders.stale', { time: timeOfDay(c.saved_at) })));
+  if (c.stale) {
+    section.appendChild(h('p', { class: 'msg msg-warn', 'data-testid': 'stale-notice' },
+      t('orders.stale', { time: timeOfDay(c.saved_at) }), ' ',
+      h('span', { class: 'ago', 'data-testid': 'orders-age', 'data-ago': c.saved_at }, notices.agoText(c.saved_at))));
+  }
+  section.appendChild(noticeArea(orders));
 
   if (pend) {
     section.appendChild(h('article', { class: 'order order-pending', 'data-testid': 'pending-order' },
@@ -238,6 +254,7 @@ export async function ordersView(root, params, ctx) {
   orders.forEach((o) => section.appendChild(orderCard(o, ctx)));
   root.appendChild(section);
   startCountdowns();
+  pageCtx = ctx;
 }
 
 function orderCard(o, ctx) {
@@ -264,6 +281,12 @@ function orderCard(o, ctx) {
     ? h('p', { class: 'pay-confirmed', 'data-testid': 'pay-confirmed' }, t('pay.confirmed_at', { time: dateTime(o.payment.confirmed_at) }))
     : null,
 
+  pickedUpLine(o),
+  o.arrived_at && !dead && !pickedUp(o)
+    ? h('p', { class: 'order-arrived', 'data-testid': 'order-arrived', 'data-arrived-at': o.arrived_at },
+      t('notice.arrived_at', { time: dateTime(o.arrived_at) }))
+    : null,
+
   o.pickup_code && !dead
     ? h('div', { class: 'pickup' },
       h('p', { class: 'pickup-label', id: `${titleId}-code` }, t('orders.pickup_code')),
@@ -271,6 +294,8 @@ function orderCard(o, ctx) {
         class: 'pickup-code', 'data-testid': 'pickup-code', 'data-code': String(o.pickup_code),
         'aria-labelledby': `${titleId}-code`,
       }, pickupCode(o.pickup_code)),
+      COLLECTABLE.includes(o.status) && !pickedUp(o) && o.round_id && o.order_id !== bannerOrderId
+        ? notices.pickupQr(o.round_id, o.pickup_code, { testid: 'pickup-qr', size: 180 }) : null,
       h('p', { class: 'hint' }, t('orders.pickup_hint')))
     : null,
 
@@ -283,7 +308,8 @@ function orderCard(o, ctx) {
 
   h('dl', { class: 'facts' },
     slotText(o.pickup_slot) ? [h('dt', null, t('orders.pickup_slot')), h('dd', { 'data-testid': 'pickup-slot' }, slotText(o.pickup_slot))] : null,
-    slotPlace(o.pickup_slot) ? [h('dt', null, t('orders.pickup_point')), h('dd', null, slotPlace(o.pickup_slot))] : null,
+    o.pickup_slot && o.pickup_slot.label ? [h('dt', null, t('notice.slot_label')), h('dd', { 'data-testid': 'pickup-slot-label' }, o.pickup_slot.label)] : null,
+    slotPlace(o.pickup_slot) ? [h('dt', null, t('orders.pickup_point')), h('dd', { 'data-testid': 'pickup-point' }, slotPlace(o.pickup_slot))] : null,
     o.created_at ? [h('dt', null, t('orders.placed_at')), h('dd', null, dateTime(o.created_at))] : null),
 
   Array.isArray(o.notices) && o.notices.length
@@ -357,7 +383,9 @@ export function countdownText(iso, now = Date.now()) {
 let countdownTimer = null;
 function tickCountdowns() {
   const els = document.querySelectorAll('[data-countdown]');
-  if (!els.length) { clearInterval(countdownTimer); countdownTimer = null; return; }
+  const agos = document.querySelectorAll('[data-ago]');
+  if (!els.length && !agos.length) { clearInterval(countdownTimer); countdownTimer = null; return; }
+  agos.forEach((el) => { el.textContent = notices.agoText(el.getAttribute('data-ago')); });
   els.forEach((el) => {
     const iso = el.getAttribute('data-countdown');
     el.textContent = countdownText(iso);
@@ -369,7 +397,7 @@ function tickCountdowns() {
 /** One timer for every countdown on the page; it stops itself when there is none left. */
 function startCountdowns() {
   tickCountdowns();
-  if (!countdownTimer && document.querySelector('[data-countdown]')) countdownTimer = setInterval(tickCountdowns, 15000);
+  if (!countdownTimer && document.querySelector('[data-countdown], [data-ago]')) countdownTimer = setInterval(tickCountdowns, 15000);
 }
 
 /** Copy text; falls back to selecting `el`'s text (execCommand) where the clipboard API is missing. */
@@ -593,3 +621,127 @@ async function sendClaim(o, ctx) {
   showError(() => errorText(err), { scroll: false });
   ctx.rerender({ refresh: true }); // e.g. 422 not_claimable: show the order as it is now
 }
+
+// ---- pickup day: the newest notice, 货已到, 已取货 ----------------------------------------------
+
+let pageCtx = null; // the orders page on screen (set once it is drawn)
+let bannerOrderId = null; // the order whose code and QR the notice at the top shows (its card then shows the code only)
+
+function pickedUp(o) {
+  return !!(o && (o.picked_up || o.status === 'picked_up'));
+}
+
+function methodText(m) {
+  return m === 'door' ? t('notice.method_door') : t('notice.method_self');
+}
+
+function pickedUpLine(o) {
+  if (!pickedUp(o)) return null;
+  const p = o.picked_up || {};
+  return h('p', { class: 'order-picked', 'data-testid': 'order-picked-up' },
+    p.at ? t('notice.picked_up_at', { time: dateTime(p.at), method: methodText(p.method) }) : t('notice.picked_up'));
+}
+
+function pointText(p) {
+  if (!p) return { name: '', note: '' };
+  if (typeof p === 'string') return { name: p, note: '' };
+  return { name: p.name || '', note: p.note || '' };
+}
+
+/** 「开启通知」: only while the phone has not been asked yet. */
+function notifyButton() {
+  if (notices.permission() !== 'default') return null;
+  const btn = h('button', { type: 'button', class: 'btn btn-secondary notify-btn', 'data-testid': 'notify-enable' }, t('notice.enable'));
+  const wrap = h('div', { class: 'notify', 'data-testid': 'notify' }, btn, h('p', { class: 'hint' }, t('notice.enable_hint')));
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    const r = await notices.askPermission();
+    if (r === 'granted') { showSuccess(() => t('notice.enabled'), { scroll: false }); wrap.remove(); return; }
+    btn.disabled = false;
+    if (r === 'denied') { showInfo(() => t('notice.denied'), { scroll: false }); wrap.remove(); }
+  });
+  return wrap;
+}
+
+/** The newest notice for the building, with the code and QR of this flat's bag in that round. */
+function noticeArea(orders) {
+  const area = h('div', { class: 'notice-area', 'data-testid': 'notice-area' });
+  const { notices: list, checked_at: checkedAt } = notices.cached();
+  const n = list[0];
+  const live = orders.filter((o) => !DEAD.includes(o.status));
+  bannerOrderId = null;
+  if (!n) {
+    if (live.length) { const b = notifyButton(); if (b) area.appendChild(b); }
+    return area;
+  }
+  const order = live.find((o) => o.round_id === n.round_id) || null;
+  if (order && order.pickup_code && !pickedUp(order) && !UNPAID.includes(order.status)) bannerOrderId = order.order_id;
+  const arrival = n.kind === 'arrival';
+  const where = pointText(n.point);
+  const titleId = `notice-${n.notice_id}`;
+  const codeBlock = () => {
+    if (!order || !order.pickup_code) return null;
+    if (pickedUp(order)) return h('div', { class: 'notice-code-box notice-done' }, pickedUpLine(order));
+    return h('div', { class: 'notice-code-box' },
+      h('p', { class: 'notice-code-label', id: `${titleId}-code` }, t('orders.pickup_code')),
+      h('p', {
+        class: 'notice-code', 'data-testid': 'notice-code', 'data-code': String(order.pickup_code), 'aria-labelledby': `${titleId}-code`,
+      }, pickupCode(order.pickup_code)),
+      UNPAID.includes(order.status)
+        ? h('p', { class: 'notice-unpaid', 'data-testid': 'notice-unpaid' }, t('notice.unpaid'))
+        : notices.pickupQr(order.round_id, order.pickup_code, { testid: 'notice-qr', size: 220 }),
+      h('p', { class: 'hint' }, t('notice.code_hint')));
+  };
+  area.appendChild(h('section', {
+    class: `notice-banner notice-${arrival ? 'arrival' : 'slot'}`, 'data-testid': 'notice-banner',
+    'data-notice-id': n.notice_id, 'data-kind': n.kind || '', 'data-building': n.building || '', 'aria-labelledby': titleId,
+  },
+  h('h2', { class: 'notice-title', id: titleId },
+    h('span', { class: 'notice-kind', 'data-testid': 'notice-kind' }, notices.noticeTitle(n)),
+    n.round_name ? h('span', { class: 'notice-round' }, n.round_name) : null),
+  n.starts_at
+    ? h('p', { class: 'notice-when', 'data-testid': 'notice-when' },
+      h('span', { class: 'notice-day' }, dayText(n.starts_at)), ' ',
+      h('strong', null, spanText(n.starts_at, n.ends_at)))
+    : null,
+  arrival && n.created_at
+    ? h('p', { class: 'notice-arrived', 'data-testid': 'notice-arrived' }, t('notice.arrived_at', { time: dateTime(n.created_at) }))
+    : null,
+  where.name
+    ? h('p', { class: 'notice-where', 'data-testid': 'notice-where' },
+      h('span', { class: 'notice-where-label' }, t('notice.where')), ' ', h('strong', null, where.name),
+      where.note ? h('span', { class: 'notice-where-note' }, where.note) : null)
+    : null,
+  codeBlock(),
+  n.text ? h('p', { class: 'notice-text', 'data-testid': 'notice-text' }, n.text) : null,
+  checkedAt ? h('p', { class: 'notice-age', 'data-testid': 'notice-age', 'data-ago': checkedAt }, notices.agoText(checkedAt)) : null,
+  list.length > 1
+    ? h('details', { class: 'notice-older', 'data-testid': 'notice-older' },
+      h('summary', null, t('notice.older', { n: list.length - 1 })),
+      h('ul', null, list.slice(1, 10).map((x) => h('li', { 'data-testid': 'notice-older-item' },
+        h('strong', null, notices.noticeTitle(x)), ' ',
+        x.text || '',
+        x.created_at ? h('span', { class: 'hint' }, ` (${dateTime(x.created_at)})`) : null))))
+    : null));
+  const b = notifyButton();
+  if (b) area.appendChild(b);
+  return area;
+}
+
+/** New notices while the page is open: the orders (货已到, slots) and the banner are brought up to date in place. */
+async function onNotices(ev) {
+  const ctx = pageCtx;
+  if (!ctx || !ctx.isCurrent()) return;
+  const added = (ev.detail && ev.detail.added) || [];
+  const s = session.get();
+  if (added.length && s) {
+    try { await load(cacheKey(s), true); } catch (e) { /* no signal: the saved copy stays */ }
+    if (!ctx.isCurrent() || pageCtx !== ctx) return;
+  }
+  const orders = cache && cache.data && Array.isArray(cache.data.orders) ? cache.data.orders : [];
+  const old = document.querySelector('[data-testid="notice-area"]');
+  if (old) old.replaceWith(noticeArea(orders));
+  if (added.length) orders.forEach((o) => redraw(o.order_id, ctx));
+  startCountdowns();
+}
+window.addEventListener(notices.EVENT, (ev) => { onNotices(ev); });

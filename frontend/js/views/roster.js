@@ -3,6 +3,7 @@
 // gate, the console tabs, errors, in-page confirmations and form fields.
 import '../strings/roster.js';
 import '../strings/payments.js';
+import '../strings/pickupday.js';
 import { t } from '../i18n.js';
 import { staffApi, errorText } from '../api.js';
 import * as staff from '../staff.js';
@@ -62,7 +63,7 @@ export function consoleStaff(root, { roles = staff.CONSOLE_ROLES } = {}) {
   return null;
 }
 
-/** The console's own tabs: roster, special households, unpaid orders, community. */
+/** The console's own tabs: roster, special households, unpaid orders, community, pickup day (slots.js, progress.js). */
 export function consoleNav(active) {
   const tab = (name, href, label) => h('a', {
     href, 'data-testid': `console-nav-${name}`, 'aria-current': active === name ? 'page' : null,
@@ -71,7 +72,8 @@ export function consoleNav(active) {
     tab('roster', '#/staff/roster', t('console.nav_roster')),
     tab('special', '#/staff/special', t('console.nav_special')),
     tab('unpaid', '#/staff/unpaid', t('console.nav_unpaid')),
-    tab('community', '#/staff/community', t('console.nav_community')));
+    tab('community', '#/staff/community', t('console.nav_community')),
+    tab('pickup', '#/staff/slots', t('console.nav_pickup')));
 }
 
 /** A page that could not load: the reason and a retry button (the view never throws to app.js). */
