@@ -177,7 +177,10 @@ async function sendOne(entry, origin) {
     await remove(entry.key);
     return { state: 'sent', entry, order: data, httpStatus: status, origin };
   } catch (error) {
-    if (error && error.retryable) {
+    // A pickup mark refused for the sign-in (expired, signed out elsewhere) is kept, not dropped: the bag
+    // was handed over, so the mark waits for the next sign-in of this community's staff to send it.
+    const keep = isStaffEntry(entry) && error && error.status === 401;
+    if (error && (error.retryable || keep)) {
       entry.attempts = (entry.attempts || 0) + 1;
       entry.last_error = error.code;
       try { await put(entry); } catch (e) { /* keep going */ }

@@ -162,7 +162,7 @@ outbox.onResult((r) => {
   } else {
     marks.delete(id);
     if (r.origin === 'replay') {
-      const reason = refusalText(r.error);
+      const reason = refusalText(r.error, { notFound: 'pk.order_not_found' });
       showError(() => t('pk.sync_refused', { flat, reason }), { scroll: false });
     }
     refreshEntry(id); // what is it now? (best effort)
@@ -401,7 +401,9 @@ function drawBoard(root, ctx) {
 
   function paint() {
     const all = households();
-    const counted = all.filter((e) => !DEAD.includes(e.status));
+    // The bags to hand out: paid (or already collected). Unpaid orders are listed but not delivered (plan 1),
+    // so they are not counted, as in the liaison's progress.
+    const counted = all.filter((e) => !DEAD.includes(e.status) && (e.paid || e.collected || marks.has(e.order_id)));
     const done = counted.filter((e) => ['pending', 'collected'].includes(entryState(e))).length;
     const total = counted.length;
     countText.textContent = t(isDoor ? 'pk.door_count' : 'pk.count', { done, total });
@@ -745,9 +747,10 @@ async function markOne(e, method, fromCode) {
     showInfo(() => `${flat}：${t(rec.method === 'door' ? 'pk.already_door' : 'pk.already', { time: timeOfDay(rec.at), who })}`,
       { scroll: false });
   } else if (r.state === 'sent') showSuccess(() => t(method === 'door' ? 'pk.marked_door' : 'pk.marked', { flat }), { scroll: false });
+  else if (r.state === 'pending' && r.error && r.error.status === 401) showError(() => staffErrorText(r.error), { scroll: false });
   else if (r.state === 'pending') showInfo(() => t('pk.marked_offline', { flat }), { scroll: false });
   else {
-    const reason = refusalText(r.error);
+    const reason = refusalText(r.error, { notFound: 'pk.order_not_found' });
     showError(() => `${flat}：${reason}`, { scroll: false });
   }
 }
