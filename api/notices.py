@@ -13,10 +13,11 @@ from pynamodb.transactions import TransactWrite
 
 from api import clock, communities, households, ids, senders, slots
 from api.auth import Principal
-from api.errors import BadInput, NotFound, storage_errors
+from api.errors import BadInput, Conflict, NotFound, storage_errors
 from api.models import Arrival, Community, Notice, SlotPlan, transaction_connection
 
 KEEP = timedelta(days=30)
+_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 RECENT = timedelta(days=7)
 _CURSOR = re.compile(r"^NOTICE#[0-9T:.Z-]{20,32}(#[0-9A-Z]{26})?\Z")
 
@@ -67,12 +68,24 @@ def announce(principal: Principal, community_id: str, round_id: str, slot_id: st
         text = f"【取货通知】{who} {window} {_point(community)} 请凭取货码取货，保持2米间距"
         made.append(_notice(community, rnd, building, "slot", text, now, slot.starts_at, slot.ends_at))
     slot.announced_at = now
-    with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
-        for notice in made:
-            transaction.save(notice, condition=Notice.pk.does_not_exist())
-        # Only the plan as it was read: a plan edited meanwhile makes this a 409 for the caller to reload.
-        transaction.update(plan, actions=[SlotPlan.slots.set(plan.slots)],
-                           condition=SlotPlan.version == int(plan.version))
+    # The plan as it was read goes in the first transaction: a plan edited meanwhile is a 409, and
+    # nothing is written. A slot of more than 99 buildings needs more transactions (100 items each);
+    # their notices have fresh keys, so they cannot clash.
+    first, rest = made[:_TRANSACTION_ITEMS - 1], made[_TRANSACTION_ITEMS - 1:]
+    try:
+        with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
+            transaction.update(plan, actions=[SlotPlan.slots.set(plan.slots)],
+                               condition=SlotPlan.version == int(plan.version))
+            for notice in first:
+                transaction.save(notice, condition=Notice.pk.does_not_exist())
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        # PynamoDB sends the puts before the updates: the plan's condition is the last reason.
+        if reasons and reasons[-1] is not None and reasons[-1].code == "ConditionalCheckFailed":
+            raise Conflict("取货时段刚被别人改过，请刷新后再发通知", "Someone else changed the slots; reload and announce again",
+                           code="plan_changed") from None
+        raise
+    _save_all(rest)
     _text_members(community, rnd.round_id, made)
     return {"notices": [view(n) for n in made]}
 
@@ -109,19 +122,30 @@ def arrival(principal: Principal, community_id: str, round_id: str, note: str) -
                      by=principal.subject, note=note)
     text_for = lambda b: f"【货已到】{rnd.name} 的货已到{_point(community)}，{b}请按取货通知的时间凭取货码取货，保持2米间距"  # noqa: E731
     made = [_notice(community, rnd, b.name, "arrival", text_for(b.name), now) for b in community.buildings]
+    # The arrival and the first 99 notices in one transaction; a community of more buildings gets the
+    # rest in more (fresh keys: they cannot clash).
+    first, rest = made[:_TRANSACTION_ITEMS - 1], made[_TRANSACTION_ITEMS - 1:]
     try:
         with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
             transaction.save(record, condition=Arrival.pk.does_not_exist())
-            for notice in made:
+            for notice in first:
                 transaction.save(notice, condition=Notice.pk.does_not_exist())
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons or []
         if not reasons or reasons[0] is None or reasons[0].code != "ConditionalCheckFailed":
             raise
-        first = Arrival.get(record.pk, record.sk, consistent_read=True)
-        return {"arrived_at": clock.iso(first.arrived_at), "notices": []}
+        earlier = Arrival.get(record.pk, record.sk, consistent_read=True)
+        return {"arrived_at": clock.iso(earlier.arrived_at), "notices": []}
+    _save_all(rest)
     _text_members(community, round_id, made)
     return {"arrived_at": clock.iso(now), "notices": [view(n) for n in made]}
+
+
+def _save_all(notices: list[Notice]) -> None:
+    for start in range(0, len(notices), _TRANSACTION_ITEMS):
+        with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
+            for notice in notices[start:start + _TRANSACTION_ITEMS]:
+                transaction.save(notice, condition=Notice.pk.does_not_exist())
 
 
 def mine(principal: Principal, since: str | None) -> dict:
@@ -138,18 +162,24 @@ def mine(principal: Principal, since: str | None) -> dict:
     return {"notices": [view(n) for n in found], "cursor": found[-1].sk if found else (since or after)}
 
 
-def arrivals_and_plans(community_id: str, round_ids: list[str]) -> tuple[dict, dict]:
-    """For a household's orders: {round_id: arrived_at} and {round_id: SlotPlan}, in one BatchGetItem."""
+def arrivals_and_plans(community_id: str, round_ids: list[str], *,
+                       with_community: bool = False) -> tuple[dict, dict, Community | None]:
+    """For a household's orders: ({round_id: arrived_at}, {round_id: SlotPlan}, and the community if
+    asked: its distribution point), in one BatchGetItem."""
     if not round_ids:
-        return {}, {}
+        return {}, {}, None
     keys = [(f"COMMUNITY#{community_id}", f"{prefix}#{rid}") for rid in set(round_ids) for prefix in
             ("ARRIVAL", "SLOTPLAN")]
+    if with_community:
+        keys.append((f"COMMUNITY#{community_id}", "COMMUNITY"))
     from api.models import Item
-    arrived, plans = {}, {}
+    arrived, plans, community = {}, {}, None
     with storage_errors():
         for item in Item.batch_get(keys, consistent_read=True):
             if isinstance(item, Arrival):
                 arrived[item.round_id] = item.arrived_at
             elif isinstance(item, SlotPlan):
                 plans[item.round_id] = item
-    return arrived, plans
+            elif isinstance(item, Community):
+                community = item
+    return arrived, plans, community

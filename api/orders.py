@@ -378,7 +378,9 @@ def mine(principal: Principal) -> dict:
     with storage_errors():
         found = list(Order.by_owner.query(f"HOUSEHOLD#{principal.household_id}", Order.gsi1sk.startswith("ORDER#"),
                                           scan_index_forward=False))
-    arrived, plans = notices.arrivals_and_plans(principal.community_id, [o.round_id for o in found])
+    arrived, plans, community = notices.arrivals_and_plans(principal.community_id, [o.round_id for o in found],
+                                                           with_community=True)
+    point = community.distribution_point if community is not None else None
     out = []
     for order in found:
         shown = view(order)
@@ -386,7 +388,8 @@ def mine(principal: Principal) -> dict:
         slot = slots.slot_of(plan, slots.Flat(order.building, order.unit, order.room, ""))
         if slot is not None:
             shown["pickup_slot"] = {"slot_id": slot.slot_id, "starts_at": clock.iso(slot.starts_at),
-                                    "ends_at": clock.iso(slot.ends_at), "label": slots.slot_label(slot)}
+                                    "ends_at": clock.iso(slot.ends_at), "label": slots.slot_label(slot),
+                                    "point": {"name": point.name, "note": point.note} if point else None}
         shown["arrived_at"] = clock.iso(arrived.get(order.round_id))
         out.append(shown)
     return {"orders": out}

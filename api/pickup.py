@@ -221,6 +221,6 @@ def progress(principal: Principal, community_id: str, round_id: str) -> dict:
     reminder = (f"【取货提醒】{rnd.name}：以下房号还未取货：{'、'.join(w['flat_label'].replace(' ', '') for w in waiting)}。"
                 f"请尽快凭取货码到{point}取货，保持2米间距。") if waiting else ""
     from api import notices
-    arrived, _ = notices.arrivals_and_plans(community_id, [round_id])
+    arrived, _, _ = notices.arrivals_and_plans(community_id, [round_id])
     return {"buildings": list(buildings.values()), "totals": totals, "waiting": waiting, "reminder": reminder,
             "arrived_at": clock.iso(arrived.get(round_id))}

@@ -143,6 +143,8 @@ def _groups(flats: list[Flat], building_order: list[str], capacity: int) -> list
 def generate(principal: Principal, community_id: str, round_id: str, data: dict) -> dict:
     community, rnd = _round_of(principal, community_id, round_id)
     now = clock.now()
+    # Whole seconds, as every time is returned: a plan sent back as it came must not look moved.
+    data = {**data, "start_at": data["start_at"].replace(microsecond=0)}
     if data["start_at"] < now:
         raise _bad("start_at", "开始时间已经过去，请选以后的时间", "start_at is in the past; choose a later time")
     order = data["building_order"]
@@ -232,6 +234,8 @@ def edit(principal: Principal, community_id: str, round_id: str, data: dict) -> 
     now = clock.now()
     slots = []
     for n, given in enumerate(data["slots"]):
+        given = {**given, "starts_at": given["starts_at"].replace(microsecond=0),
+                 "ends_at": given["ends_at"].replace(microsecond=0)}
         old = before.get(given.get("slot_id") or "")
         if given["ends_at"] <= given["starts_at"]:
             raise BadInput("时段的结束须晚于开始", "A slot must end after it starts",

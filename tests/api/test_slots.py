@@ -446,9 +446,6 @@ def test_edit__a_moved_slot__loses_announced_at_the_others_keep_it(client, demo,
     assert [s["slot_id"] for s in plan["slots"]][-1] == moved_id
 
 
-@pytest.mark.xfail(strict=True, reason="A plan generated from a start_at with fractional seconds is stored with "
-                   "them but returned to the second (clock.iso), so PUTting the plan back unchanged counts every "
-                   "slot as moved (api/slots.py edit compares the stored datetimes): announced_at is lost")
 def test_edit__plan_sent_back_as_returned_after_a_start_with_milliseconds__keeps_announced_at(client, demo):
     order_flats(client, demo, [("1栋", "", "101")])
     start = tomorrow_at_six_utc() + timedelta(milliseconds=500)
