@@ -21,3 +21,6 @@ EXPORT_RUNNER = os.environ.get("BAOGONG_EXPORT_RUNNER", "lambda")
 EXPORT_FUNCTION = os.environ.get("BAOGONG_EXPORT_FUNCTION", f"baogong-{STAGE}-export_worker")
 # SMS for notices (api/senders.py): "sns" sends through Amazon SNS; anything else, none (the default).
 SMS = os.environ.get("BAOGONG_SMS", "off")
+# Web Push (api/push.py): the VAPID private key (PEM) as an SSM SecureString; without it, push is off.
+VAPID_KEY_PARAM = os.environ.get("BAOGONG_VAPID_KEY_PARAM", f"/baogong/{STAGE}/vapid-private-key")
+VAPID_SUBJECT = os.environ.get("BAOGONG_VAPID_SUBJECT", "mailto:ops@baogong.example.cn")

@@ -345,6 +345,19 @@ class Notice(Item, discriminator="Notice"):
     expires_at = TTLAttribute()
 
 
+class PushSubscription(Item, discriminator="PushSubscription"):
+    """One phone's Web Push subscription, in its building.
+
+    PK=PUSH#<cid>#B<building position:03>  SK=MEMBER#<member_id>#<sha256(endpoint)[:32]>; TTL 90 days.
+    """
+
+    endpoint = UnicodeAttribute()
+    p256dh = UnicodeAttribute()
+    auth = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
 class OrderKey(Item, discriminator="OrderKey"):
     """Finds an order by its id alone (a supplier confirming, a volunteer at the gate).
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, households, ids, senders, slots
+from api import clock, communities, households, ids, push, senders, slots
 from api.auth import Principal
 from api.errors import BadInput, Conflict, NotFound, storage_errors
 from api.models import Arrival, Community, Notice, SlotPlan, transaction_connection
@@ -87,6 +87,7 @@ def announce(principal: Principal, community_id: str, round_id: str, slot_id: st
         raise
     _save_all(rest)
     _text_members(community, rnd.round_id, made)
+    push.notify(made)
     return {"notices": [view(n) for n in made]}
 
 
@@ -138,6 +139,7 @@ def arrival(principal: Principal, community_id: str, round_id: str, note: str) -
         return {"arrived_at": clock.iso(earlier.arrived_at), "notices": []}
     _save_all(rest)
     _text_members(community, round_id, made)
+    push.notify(made)
     return {"arrived_at": clock.iso(now), "notices": [view(n) for n in made]}
 
 

@@ -851,3 +851,29 @@ class ProgressOutSchema(Schema):
     waiting = fields.List(fields.Dict())
     reminder = fields.String()
     arrived_at = fields.String(allow_none=True)
+
+
+class PushKeysSchema(BaseSchema):
+    p256dh = Str(required=True, validate=length(20, 200))
+    auth = Str(required=True, validate=length(8, 100))
+
+
+class PushSubscriptionSchema(BaseSchema):
+    """A browser's PushSubscription (its toJSON()): POST /api/push/subscriptions."""
+
+    endpoint = Str(required=True, validate=[length(10, 1000), validate.URL(schemes={"https"}, require_tld=False, error=_msg(
+        "推送地址应为 https 链接", "endpoint must be an https URL"))])
+    keys = Nested(PushKeysSchema, required=True)
+    expirationTime = fields.Raw(load_default=None, allow_none=True)  # noqa: N815 - the browser's own name
+
+
+class PushEndpointSchema(BaseSchema):
+    endpoint = Str(required=True, validate=length(10, 1000))
+
+
+class PushKeyOutSchema(Schema):
+    public_key = fields.String()
+
+
+class PushStateOutSchema(Schema):
+    subscribed = fields.Boolean()

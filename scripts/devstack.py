@@ -139,6 +139,11 @@ def prepare_aws(endpoint: str) -> None:
     from api import aws, config, models
     aws.client("ssm").put_parameter(Name=config.TOKEN_SECRET_PARAM, Value=secrets.token_hex(32),
                                     Type="SecureString", Overwrite=True)
+    from py_vapid import Vapid02  # Web Push works locally too (api/push.py); a new key each start
+    vapid = Vapid02()
+    vapid.generate_keys()
+    aws.client("ssm").put_parameter(Name=config.VAPID_KEY_PARAM, Value=vapid.private_pem().decode(),
+                                    Type="SecureString", Overwrite=True)
     for bucket in (config.EXPORTS_BUCKET, config.UPLOADS_BUCKET):
         aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.REGION})
     models.create_table()

@@ -1,7 +1,7 @@
-"""Pickup day: slot plans, notices, and collecting bags (the volunteer's phone), door delivery, progress."""
+"""Pickup day: slot plans, notices (and Web Push for them), collecting bags (the volunteer's phone), door delivery, progress."""
 from chalice import Blueprint, Response
 
-from api import auth, idempotency, notices, pickup, schemas, slots
+from api import auth, idempotency, notices, pickup, push, schemas, slots
 from api.openapi import documented
 from api.routes import json_body
 
@@ -114,3 +114,29 @@ def door_list(community_id, round_id):
 @documented("取货进度 Pickup progress per building", response=schemas.ProgressOutSchema, errors=(404,))
 def pickup_progress(community_id, round_id):
     return pickup.progress(_staff(*pickup.STAFF), community_id, round_id)
+
+
+@bp.route("/push/key", methods=["GET"])
+@documented("推送公钥 The Web Push application server key", response=schemas.PushKeyOutSchema, errors=(404,))
+def push_key():
+    return push.public_key(auth.require(bp.current_request.headers, "resident"))
+
+
+@bp.route("/push/subscriptions", methods=["POST"])
+@documented("开启推送 Subscribe this phone to Web Push", body=schemas.PushSubscriptionSchema,
+            response=schemas.PushStateOutSchema, status=201, errors=(400, 404))
+def push_subscribe():
+    request = bp.current_request
+    principal = auth.require(request.headers, "resident")
+    data = schemas.load(schemas.PushSubscriptionSchema(), json_body(request))
+    return Response(push.subscribe(principal, data), status_code=201)
+
+
+@bp.route("/push/subscriptions/remove", methods=["POST"])
+@documented("关闭推送 Unsubscribe this phone", body=schemas.PushEndpointSchema, response=schemas.PushStateOutSchema,
+            errors=(400, 404))
+def push_unsubscribe():
+    request = bp.current_request
+    principal = auth.require(request.headers, "resident")
+    data = schemas.load(schemas.PushEndpointSchema(), json_body(request))
+    return push.unsubscribe(principal, data["endpoint"])
