@@ -281,18 +281,19 @@ export async function submitPickup(orderId, method, meta = {}) {
 }
 
 /**
- * Take back a pickup mark that has not reached the server yet (「撤销」 before it synced). Waits for a
- * replay in progress, so it never drops an entry mid-send; resolves true if a waiting mark was removed,
- * false if there was none (it was sent: undo it on the server instead).
+ * Take back a pickup mark that is still waiting (「撤销」 before it was confirmed). Waits for a replay in
+ * progress, so it never drops an entry mid-send. Resolves to the removed entry, or null if there was none
+ * (it was sent: undo it on the server instead). An entry with attempts > 0 may have reached the server
+ * with its answer lost: the caller checks the server too.
  */
 export async function cancelPickup(orderId) {
   const run = chain.then(async () => {
     const entry = (await pendingPickups()).get(orderId);
-    if (!entry) return false;
+    if (!entry) return null;
     await remove(entry.key);
-    return true;
+    return entry;
   });
-  chain = run.catch(() => false);
+  chain = run.catch(() => null);
   return run;
 }
 

@@ -259,6 +259,15 @@ def test_volunteer__marks_one_bag_by_its_code_and_one_by_tapping__the_counts_and
     expect(page.get_by_test_id("pk-scan")).to_contain_text("Scan")
     no_overflow(page)
     page.screenshot(path=str(artifacts / "pickup-list-en-360.png"), full_page=True)
+    row(page, c["order_id"]).get_by_test_id("pk-row-open").click()
+    expect(page.get_by_test_id("pk-confirm")).to_have_text("Confirm pickup")
+    no_overflow(page)
+    page.get_by_test_id("pk-sheet-cancel").click()
+    expect(page.get_by_test_id("pk-sheet")).to_have_count(0)
+    page.get_by_test_id("pk-nav-change").click()
+    expect(page.get_by_test_id("pk-title")).to_have_text("Pickup")
+    no_overflow(page)
+    page.get_by_test_id("pk-continue").click()
     page.get_by_test_id("lang-toggle").click()
     expect(page.get_by_test_id("pk-count")).to_contain_text(f"已取 {done + 1} / {total}")
 
@@ -267,6 +276,7 @@ def test_volunteer__marks_one_bag_by_its_code_and_one_by_tapping__the_counts_and
 def test_volunteer__marks_two_bags_offline__they_are_sent_on_reconnect_and_recorded_once(new_context, info, gate, artifacts):
     a = gate.order("1312", "13900001312")
     b = gate.order("1412", "13900001412")
+    c = gate.order("2112", "13900002112")  # marked offline by mistake and undone before the signal returns
     done, total = gate.counts()
 
     context, page = phone(new_context)
@@ -285,6 +295,14 @@ def test_volunteer__marks_two_bags_offline__they_are_sent_on_reconnect_and_recor
         "没有信号：已把 10栋 1单元 1412 记在手机上，有信号时会自动发送。")
     expect(page.get_by_test_id("pk-sync")).to_contain_text("2 户已登记，还没发出去")
     count(page, done + 2, total)
+    # A third, by mistake: 「撤销」 takes it out of the phone before anything is sent.
+    row(page, c["order_id"]).get_by_test_id("pk-row-open").click()
+    confirm_in_sheet(page, c["flat"])
+    expect(page.get_by_test_id("pk-sync")).to_contain_text("3 户已登记")
+    row(page, c["order_id"]).get_by_test_id("pk-undo").click()
+    expect(page.get_by_test_id("success-message")).to_have_text("已撤销：10栋 1单元 2112 改回待取")
+    expect(row(page, c["order_id"])).to_have_attribute("data-state", "waiting")
+    expect(page.get_by_test_id("pk-sync")).to_contain_text("2 户已登记")
     no_overflow(page)
     page.screenshot(path=str(artifacts / "pickup-offline-360.png"), full_page=True)
     # Stored in the outbox, one entry (one key) per bag; nothing reached the server.
@@ -293,7 +311,7 @@ def test_volunteer__marks_two_bags_offline__they_are_sent_on_reconnect_and_recor
     assert all(e["kind"] == "pickup" and e["body"] == {"method": "self"} for e in waiting)
     keys = {e["order_id"]: e["key"] for e in waiting}
     truth = gate.entries()
-    assert not truth[a["order_id"]]["collected"] and not truth[b["order_id"]]["collected"]
+    assert not any(truth[o["order_id"]]["collected"] for o in (a, b, c))
 
     # Back online: both go out by themselves, with the keys stored offline.
     context.set_offline(False)
@@ -328,7 +346,9 @@ def test_volunteer__marks_two_bags_offline__they_are_sent_on_reconnect_and_recor
     # A reload keeps nothing waiting and shows both collected.
     page.reload()
     count(page, done + 2, total)
+    expect(row(page, c["order_id"])).to_have_attribute("data-state", "waiting")
     assert gate.counts() == (done + 2, total)
+    assert not gate.entry(c["order_id"])["collected"]
     expect(page.get_by_test_id("pk-sync")).to_be_hidden()
 
 
@@ -511,3 +531,7 @@ def test_two_helpers_mark_the_same_bag__both_see_it_collected__and_door_delivery
     expect(door_row.get_by_test_id("pk-row-state")).to_contain_text("已送")
     count(volunteer, door_done + 1, door_total, "已送")
     assert gate.entry(special["order_id"])["picked_up"]["method"] == "door"
+    volunteer.get_by_test_id("lang-toggle").click()
+    expect(door_row.get_by_test_id("pk-row-category")).to_have_text("Elderly, living alone")
+    expect(volunteer.get_by_test_id("pk-count")).to_contain_text(f"Delivered {door_done + 1} / {door_total}")
+    no_overflow(volunteer)

@@ -17,7 +17,6 @@ extend({
     'pk.no_rounds': '本小区现在没有团购。',
     'pk.no_buildings': '小区还没有登记楼栋，请联系社区联络人。',
     'pk.continue': '接着登记：{round} · {building}',
-    'pk.round_status': '{status}',
 
     // the list
     'pk.tab_list': '{building} 名单',
@@ -55,7 +54,6 @@ extend({
     'pk.by_other': '其他工作人员登记',
     'pk.by_me': '您登记的',
     'pk.undo': '撤销',
-    'pk.undo_hint': '登记后 10 分钟内可以撤销',
     'pk.line': '{name} × {qty}',
     'pk.needs': '需要：{needs}',
     'pk.contact': '联系人：{contact}',
@@ -120,7 +118,6 @@ extend({
     'pk.no_rounds': 'No round in this community right now.',
     'pk.no_buildings': 'The community has no buildings yet; ask the community liaison.',
     'pk.continue': 'Carry on: {round} · {building}',
-    'pk.round_status': '{status}',
 
     'pk.tab_list': '{building} list',
     'pk.tab_door': 'Door delivery',
@@ -156,7 +153,6 @@ extend({
     'pk.by_other': 'recorded by another helper',
     'pk.by_me': 'recorded by you',
     'pk.undo': 'Undo',
-    'pk.undo_hint': 'You can undo within 10 minutes',
     'pk.line': '{name} × {qty}',
     'pk.needs': 'Needs: {needs}',
     'pk.contact': 'Contact: {contact}',

@@ -766,12 +766,23 @@ async function undoMark(orderId, btn) {
   const e = findEntry(orderId);
   const flat = (e && e.flat_label) || (marks.get(orderId) || {}).flat || '';
   const restore = btn ? busy(btn, t('console.saving')) : () => {};
-  // Not sent yet: take it out of the outbox, nothing reached the server.
-  if (marks.has(orderId) && await outbox.cancelPickup(orderId)) {
+  // Still waiting: take it out of the outbox. If an attempt went out and its answer was lost, the server
+  // may have it: when it says this phone's mark is there, undo that too (best effort; offline, nothing to do).
+  const cancelled = marks.has(orderId) ? await outbox.cancelPickup(orderId) : null;
+  if (cancelled) {
     marks.delete(orderId);
     closeSheet(false);
     repaint();
     showSuccess(() => t('pk.undone', { flat }), { scroll: false });
+    if (cancelled.attempts > 0) {
+      try {
+        const now = await staffApi(`/api/orders/${encodeURIComponent(orderId)}/pickup`);
+        if (now && now.collected && now.picked_up && now.picked_up.by_me) {
+          replaceEntry(await staffApi(`/api/orders/${encodeURIComponent(orderId)}/pickup/undo`, { method: 'POST', body: {} }));
+          repaint();
+        }
+      } catch (e) { /* no signal: nothing reached the server then, or the list shows it on the next load */ }
+    }
     return;
   }
   try {
