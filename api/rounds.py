@@ -19,6 +19,7 @@ from api.models import (
 from api.schemas import ORDER_STATUSES
 
 RECENT_ROUNDS = 10
+LOOK_BACK = 50  # listings read to find older rounds still open
 _TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 
 
@@ -204,17 +205,20 @@ def view(rnd: Round, bundles: list[Bundle], at: datetime) -> dict:
 
 
 def recent_for_community(community_id: str) -> list[Round]:
-    """The community's recent rounds, newest first, without their bundles.
+    """The community's recent rounds, newest first, without their bundles: the RECENT_ROUNDS newest,
+    and any older one still open or upcoming (many suppliers may open rounds; none may hide another).
 
-    One Query of the listings and one BatchGetItem of the round items; a
-    listing whose round is still being written (see create) is skipped.
+    One Query of the last LOOK_BACK listings and one BatchGetItem of the round items; a listing
+    whose round is still being written (see create) is skipped.
     """
     with storage_errors():
         listings = RoundListing.query(f"COMMUNITY#{community_id}", RoundListing.sk.startswith("ROUND#"),
-                                      scan_index_forward=False, limit=RECENT_ROUNDS)
+                                      scan_index_forward=False, limit=LOOK_BACK)
         keys = [(f"ROUND#{listing.round_id}", "ROUND") for listing in listings]
         found = {r.round_id: r for r in Round.batch_get(keys)} if keys else {}
-    return [found[pk.split("#", 1)[1]] for pk, _ in keys if pk.split("#", 1)[1] in found]
+    now = clock.now()
+    newest = [found[pk.split("#", 1)[1]] for pk, _ in keys if pk.split("#", 1)[1] in found]
+    return [r for n, r in enumerate(newest) if n < RECENT_ROUNDS or status(r, now) != "closed"]
 
 
 def open_for_community(community_id: str, at: datetime) -> list[Round]:
@@ -231,20 +235,14 @@ def list_for_community(principal: Principal, community_id: str) -> dict:
         households.of_caller(principal)
     community = communities.get(community_id)
     communities.ensure_visible(principal, community)
-    with storage_errors():
-        listings = RoundListing.query(f"COMMUNITY#{community_id}", RoundListing.sk.startswith("ROUND#"),
-                                      scan_index_forward=False, limit=RECENT_ROUNDS)
-        now = clock.now()
-        rounds = []
-        for listing in listings:
-            try:
-                rnd, bundles = load(listing.round_id)
-            except NotFound:
-                continue  # a round still being written (see create)
-            if principal.role == "supplier" and rnd.supplier_id != principal.scope_id:
-                continue
-            rounds.append(view(rnd, bundles, now))
-    return {"rounds": rounds}
+    now = clock.now()
+    out = []
+    for rnd in recent_for_community(community_id):
+        if principal.role == "supplier" and rnd.supplier_id != principal.scope_id:
+            continue
+        _, bundles = load(rnd.round_id)
+        out.append(view(rnd, bundles, now))
+    return {"rounds": out}
 
 
 # --- the supplier's console: one round ------------------------------------------

@@ -342,3 +342,18 @@ def test_list__bundles_keep_the_order_the_supplier_gave(client, demo, monkeypatc
     mine = next(r for r in listed if r["round_id"] == response.json_body["round_id"])
     assert [b["name"] for b in mine["bundles"]] == names
     assert [b["bundle_id"][-1] for b in mine["bundles"]] == ["9", "5", "1"]
+
+
+def test_list_rounds__an_open_round_stays_listed_behind_ten_newer_closed_ones(client, demo):
+    from datetime import timedelta
+
+    from api import clock
+    from tests.api.helpers import create_round
+    now = clock.now()
+    for _ in range(11):
+        create_round(demo["tokens"]["supplier"], [demo["community_id"]], opens_at=now - timedelta(days=2),
+                     closes_at=now - timedelta(days=1))
+    listed = client.http.get(f"/api/rounds?community_id={demo['community_id']}",
+                             headers={"authorization": f"Bearer {demo['tokens']['liaison']}"}).json_body["rounds"]
+    assert demo["round_id"] in [r["round_id"] for r in listed]  # the demo round is open, and older
+    assert len(listed) == 11  # the ten newest, and the open one behind them
