@@ -11,12 +11,13 @@ orders are refused in plain words.
 """
 from datetime import timedelta
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, households, roster, rounds, slots
+from api import clock, communities, households, idempotency, order_state, roster, rounds, slots
 from api.auth import Principal
-from api.errors import NotFound, Refused, storage_errors
-from api.models import Household, Order, OrderKey, PickupCodeClaim, SlotPlan
+from api.errors import NotFound, Refused, StorageBusy, storage_errors
+from api.models import Household, Order, OrderKey, PickupCodeClaim, SlotPlan, transaction_connection
 
 STAFF = ("volunteer", "liaison", "info_officer")
 COLLECTABLE = ("paid", "packed", "at_gate")
@@ -92,27 +93,44 @@ def _refusal(order: Order) -> Refused:
     return Refused("这单已取消，不能取货", "This order was cancelled; there is no bag to collect", code="order_cancelled")
 
 
-def mark(principal: Principal, order_id: str, method: str) -> dict:
-    """Mark the bag collected; a repeat (anyone's) returns the one record as it stands."""
+def mark(principal: Principal, order_id: str, method: str, key: str) -> dict:
+    """Mark the bag collected; a repeat (anyone's) returns the one record as it stands.
+
+    The Idempotency-Key is kept with the mark (in its transaction): a mark replayed from a phone's
+    outbox after an undo is answered as things are, and never marks the bag again.
+    """
+    digest = idempotency.payload_hash({"pickup": order_id, "method": method})
+    with storage_errors():
+        replay = idempotency.find(principal.subject, key, digest)  # the same key for another bag: 409
     order = _staff_order(principal, _by_id(order_id))
-    if order.status == "picked_up":
+    if replay is not None or order.status == "picked_up":
         return entry(order, principal)
     if order.status not in COLLECTABLE:
         raise _refusal(order)
-    now = clock.now()
-    try:
-        with storage_errors():
-            order.update(actions=[Order.status.set("picked_up"), Order.picked_up_at.set(now),
-                                  Order.picked_up_by.set(principal.subject), Order.pickup_method.set(method),
-                                  Order.status_before_pickup.set(order.status)],
-                         condition=Order.status.is_in(*COLLECTABLE))
-    except UpdateError as exc:
-        if "ConditionalCheckFailed" not in str(exc):
-            raise
-        order.refresh(consistent_read=True)  # another volunteer, a cancel: say how it is now
-        if order.status != "picked_up":
-            raise _refusal(order) from None
-    return entry(order, principal)
+    for attempt in range(order_state.ATTEMPTS):
+        now = clock.now()
+        try:
+            with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.save(idempotency.record(principal.subject, key, digest, order.pk, order.sk),
+                                 condition=idempotency.put_condition())
+                transaction.update(order, actions=[
+                    Order.status.set("picked_up"), Order.picked_up_at.set(now),
+                    Order.picked_up_by.set(principal.subject), Order.pickup_method.set(method),
+                    Order.status_before_pickup.set(order.status)],
+                    condition=Order.status.is_in(*COLLECTABLE))
+        except TransactWriteError as exc:
+            order.refresh(consistent_read=True)  # another volunteer, the same key twice, a cancel: say how it is
+            if order.status == "picked_up" or idempotency.find(principal.subject, key, digest) is not None:
+                return entry(order, principal)
+            if order.status not in COLLECTABLE:
+                raise _refusal(order) from None
+            if not order_state.conflicted(exc):
+                raise
+            order_state.pause(attempt)  # another transaction held the order: try again
+            continue
+        order.refresh(consistent_read=True)
+        return entry(order, principal)
+    raise StorageBusy("这袋正忙，请稍后再试", "The bag is busy; please retry shortly", headers={"Retry-After": "1"})
 
 
 def undo(principal: Principal, order_id: str) -> dict:
@@ -120,6 +138,9 @@ def undo(principal: Principal, order_id: str) -> dict:
     order = _staff_order(principal, _by_id(order_id))
     if order.status != "picked_up":
         return entry(order, principal)
+    if principal.role == "volunteer" and order.picked_up_by != principal.subject:
+        raise Refused("只能撤销自己登记的取货；别人的请联系联络人或信息员", "A volunteer may undo only their own marks; "
+                      "ask the liaison or information officer", code="not_your_mark")
     now = clock.now()
     if order.picked_up_at is None or now - order.picked_up_at > UNDO_WINDOW:
         raise Refused("取货超过10分钟，不能撤销了；如有错请联系联络人", "It is more than 10 minutes since the pickup; "

@@ -89,13 +89,13 @@ def pickup_by_order(order_id):
 
 @bp.route("/orders/{order_id}/pickup", methods=["POST"])
 @documented("取货登记 Mark a bag collected", body=schemas.PickupSchema, response=schemas.PickupEntryOutSchema,
-            headers=("Idempotency-Key",), errors=(400, 404, 422))
+            headers=("Idempotency-Key",), errors=(400, 404, 409, 422))
 def mark_picked_up(order_id):
     request = bp.current_request
     principal = auth.require(request.headers, *pickup.STAFF)
-    idempotency.key_from_headers(request.headers)  # required: a queued mark is replayed with the same key
+    key = idempotency.key_from_headers(request.headers)  # required: a queued mark is replayed with the same key
     data = schemas.load(schemas.PickupSchema(), json_body(request))
-    return pickup.mark(principal, order_id, data["method"])
+    return pickup.mark(principal, order_id, data["method"], key)
 
 
 @bp.route("/orders/{order_id}/pickup/undo", methods=["POST"])

@@ -211,3 +211,25 @@ def test_progress__another_community__404_resident_403(client, demo, rnd):
     error_of(get(client, path, stranger), 404, "not_found")
     resident = register(client, demo["join_key"], room="909", phone="13800000909")["token"]
     assert get(client, path, resident).status_code == 403
+
+
+def test_mark__replayed_key_after_an_undo__does_not_mark_again(client, demo, rnd, bags):
+    token, order_id = demo["tokens"]["volunteer"], bags[0]["order_id"]
+    assert mark(client, token, order_id, key="queued-mark-0001").json_body["collected"]
+    post(client, f"/api/orders/{order_id}/pickup/undo", {}, token)
+    # The phone's outbox sends the same mark again (its answer was lost): the undo stands.
+    replay = mark(client, token, order_id, key="queued-mark-0001")
+    assert replay.status_code == 200 and replay.json_body["collected"] is False
+    assert stored(rnd, order_id).status == "paid"
+    error_of(mark(client, token, order_id, method="door", key="queued-mark-0001"), 409, "idempotency_key_reused")
+
+
+def test_undo__a_volunteer_only_their_own_marks_the_liaison_any(client, demo, rnd, bags):
+    other = post(client, "/api/invites", {"role": "volunteer", "scope_id": demo["community_id"]},
+                 demo["tokens"]["liaison"]).json_body
+    second = post(client, f"/api/invites/{other['code']}/accept", {}).json_body["token"]
+    mark(client, demo["tokens"]["volunteer"], bags[0]["order_id"])
+    error_of(post(client, f"/api/orders/{bags[0]['order_id']}/pickup/undo", {}, second), 422, "not_your_mark")
+    assert stored(rnd, bags[0]["order_id"]).status == "picked_up"
+    undone = post(client, f"/api/orders/{bags[0]['order_id']}/pickup/undo", {}, demo["tokens"]["liaison"])
+    assert undone.json_body["status"] == "paid"
