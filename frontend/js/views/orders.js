@@ -625,6 +625,7 @@ async function sendClaim(o, ctx) {
 // ---- pickup day: the newest notice, 货已到, 已取货 ----------------------------------------------
 
 let pageCtx = null; // the orders page on screen (set once it is drawn)
+const BANNER_MS = 48 * 3600 * 1000;
 let bannerOrderId = null; // the order whose code and QR the notice at the top shows (its card then shows the code only)
 
 function pickedUp(o) {
@@ -666,7 +667,9 @@ function notifyButton() {
 /** The newest notice for the building, with the code and QR of this flat's bag in that round. */
 function noticeArea(orders) {
   const area = h('div', { class: 'notice-area', 'data-testid': 'notice-area' });
-  const { notices: list, checked_at: checkedAt } = notices.cached();
+  const { notices: all, checked_at: checkedAt } = notices.cached();
+  // Last week's notice is no news: the banner shows the last two days' (the API keeps seven).
+  const list = all.filter((x) => !(Date.parse(x.created_at) < Date.now() - BANNER_MS));
   const n = list[0];
   const live = orders.filter((o) => !DEAD.includes(o.status));
   bannerOrderId = null;
