@@ -1,6 +1,6 @@
 // Service worker: caches the app shell only. API responses are never cached.
 // Bump VERSION whenever any shell file changes; old caches are deleted on activate.
-const VERSION = 'v18';
+const VERSION = 'v19';
 const CACHE = `baogong-shell-${VERSION}`;
 const CACHE_PREFIX = 'baogong-shell-';
 
@@ -101,5 +101,16 @@ self.addEventListener('notificationclick', (event) => {
       }
     }
     return self.clients.openWindow ? self.clients.openWindow(url) : null;
+  }));
+});
+
+// Web Push (api/push.py): a notice pushed by the server, shown as a system notification.
+self.addEventListener('push', (event) => {
+  let msg = {};
+  try { msg = event.data ? event.data.json() : {}; } catch (e) { msg = { body: event.data ? event.data.text() : '' }; }
+  const url = new URL(msg.url || './#/orders', self.location).href;
+  event.waitUntil(self.registration.showNotification(msg.title || '保供', {
+    body: msg.body || '', tag: msg.notice_id ? `baogong-${msg.notice_id}` : undefined, icon: 'icons/icon-192.png',
+    lang: 'zh-CN', data: { url },
   }));
 });

@@ -192,6 +192,34 @@ export async function askPermission() {
   }
 }
 
+// ---- Web Push (an extra: push services are often unreachable in mainland China) --------------------
+
+function keyBytes(b64url) {
+  const b64 = b64url.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (b64url.length % 4)) % 4);
+  const bin = atob(b64);
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+/**
+ * Once notifications are allowed, subscribe this phone to Web Push where the browser has it, and
+ * tell the server (its key from GET /api/push/key; 404 push_off: the server has none). Resolves to
+ * true when subscribed. Every failure is quiet: the poll above stays the channel that always works.
+ */
+export async function enablePush() {
+  try {
+    if (permission() !== 'granted' || !('serviceWorker' in navigator) || !('PushManager' in window)) return false;
+    const reg = await Promise.race([navigator.serviceWorker.ready, new Promise((r) => { setTimeout(() => r(null), 5000); })]);
+    if (!reg || !reg.pushManager) return false;
+    const { public_key: key } = await api('/api/push/key');
+    const sub = (await reg.pushManager.getSubscription())
+      || (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) }));
+    await api('/api/push/subscriptions', { method: 'POST', body: sub.toJSON() });
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
 export function noticeTitle(n) {
   return n && n.kind === 'arrival' ? t('notice.kind_arrival') : t('notice.kind_slot');
 }

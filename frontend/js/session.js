@@ -1,7 +1,7 @@
 // The resident's session (token, household, membership, community), kept in localStorage.
 const KEY = 'baogong.session';
 // Saved copies of what only a member may see (the household's orders and pickup codes).
-const MEMBER_ONLY = ['baogong.cache.orders'];
+const MEMBER_ONLY = ['baogong.cache.orders', 'baogong.cache.notices'];
 
 export function get() {
   try {

@@ -502,7 +502,9 @@ def test_liaison__an_overdue_household_is_called_from_the_list__then_unflagged(n
         # Every day now, so a day overdue: first on the "only overdue" list.
         page.get_by_test_id("console-nav-special").click()
         expect(page.get_by_test_id("special-interval")).to_have_text("每 1 天电话了解一次。超期的排在最前面。")
-        page.get_by_test_id("special-overdue-toggle").check()
+        # Wait for the overdue-only list itself: the card of the list before it must not be the one used.
+        with page.expect_response(lambda r: "special-households?overdue=true" in r.url):
+            page.get_by_test_id("special-overdue-toggle").check()
         card = page.get_by_test_id("special-card").first
         expect(card).to_have_attribute("data-flat-ref", flat_ref)
         expect(card).to_have_attribute("data-overdue", "true")

@@ -82,6 +82,7 @@ extend({
 
     // ---- #/staff/progress ----
     'progress.title': '取货进度',
+    'progress.door_hint': '每栋楼已取、待取、超时未取，一眼看清',
     'progress.back_staff': '← 返回工作人员页面',
     'progress.refresh': '刷新',
     'progress.updated': '更新于 {time}（每 10 秒自动刷新）',
@@ -205,6 +206,7 @@ extend({
     'arrival.sent': 'The whole community has been told the goods arrived ({n} buildings).',
 
     'progress.title': 'Pickup progress',
+    'progress.door_hint': 'Collected, waiting and overdue, building by building',
     'progress.back_staff': '← Back to the staff page',
     'progress.refresh': 'Refresh',
     'progress.updated': 'Updated {time} (refreshes every 10 s)',

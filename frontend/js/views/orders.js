@@ -657,7 +657,12 @@ function notifyButton() {
   btn.addEventListener('click', async () => {
     btn.disabled = true;
     const r = await notices.askPermission();
-    if (r === 'granted') { showSuccess(() => t('notice.enabled'), { scroll: false }); wrap.remove(); return; }
+    if (r === 'granted') {
+      showSuccess(() => t('notice.enabled'), { scroll: false });
+      wrap.remove();
+      notices.enablePush(); // where the browser and the server have it; the poll works regardless
+      return;
+    }
     btn.disabled = false;
     if (r === 'denied') { showInfo(() => t('notice.denied'), { scroll: false }); wrap.remove(); }
   });

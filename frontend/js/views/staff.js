@@ -12,6 +12,7 @@ import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { dateTime } from '../format.js';
 import { uuid } from '../outbox.js';
 import '../strings/pickup.js';
+import '../strings/pickupday.js';
 import { PICKUP_ROLES } from './pickup.js';
 
 /** Take the token (or invite code) out of the address bar and the history entry. */
@@ -101,7 +102,10 @@ function pickupDoor() {
   return h('nav', { class: 'doors', 'aria-label': t('pk.door') },
     h('a', { class: 'door', href: '#/staff/pickup', 'data-testid': 'staff-pickup' },
       h('span', { class: 'door-label' }, t('pk.door')),
-      h('span', { class: 'door-hint' }, t('pk.door_hint'))));
+      h('span', { class: 'door-hint' }, t('pk.door_hint'))),
+    h('a', { class: 'door door-2', href: '#/staff/progress', 'data-testid': 'staff-progress' },
+      h('span', { class: 'door-label' }, t('progress.title')),
+      h('span', { class: 'door-hint' }, t('progress.door_hint'))));
 }
 
 function inviteErrorText(err) {
