@@ -27,10 +27,6 @@ def _partition(community: Community, building: str) -> str:
     return f"NOTICE#{community.community_id}#B{names.index(building) + 1:03d}"
 
 
-def _hhmm(moment: datetime) -> str:
-    return f"{moment.astimezone(clock.SHANGHAI):%H:%M}"
-
-
 def _point(community: Community) -> str:
     return community.distribution_point.name if community.distribution_point else "配送点"
 
@@ -61,12 +57,8 @@ def announce(principal: Principal, community_id: str, round_id: str, slot_id: st
     if slot is None:
         raise NotFound("没有这个取货时段", "No such pickup slot")
     now = clock.now()
-    window = f"{_hhmm(slot.starts_at)}–{_hhmm(slot.ends_at)}"
-    made = []
-    for building in dict.fromkeys(g.building for g in slot.groups):
-        who = "、".join(slots.group_label(g) for g in slot.groups if g.building == building)
-        text = f"【取货通知】{who} {window} {_point(community)} 请凭取货码取货，保持2米间距"
-        made.append(_notice(community, rnd, building, "slot", text, now, slot.starts_at, slot.ends_at))
+    made = [_notice(community, rnd, t["building"], "slot", t["text"], now, slot.starts_at, slot.ends_at)
+            for t in slots.slot_texts(community, slot)]
     slot.announced_at = now
     # The plan as it was read goes in the first transaction: a plan edited meanwhile is a 409, and
     # nothing is written. A slot of more than 99 buildings needs more transactions (100 items each);

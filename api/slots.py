@@ -201,8 +201,19 @@ def view(plan: SlotPlan, community: Community, rnd) -> dict:
         "version": int(plan.version), "minutes_per_slot": int(plan.minutes_per_slot),
         "households_per_slot": int(plan.households_per_slot),
         "point": {"name": point.name, "note": point.note} if point else None,
-        "slots": [slot_view(s) for s in plan.slots],
+        "slots": [{**slot_view(s), "texts": slot_texts(community, s)} for s in plan.slots],
     }
+
+
+def slot_texts(community: Community, slot: Slot) -> list[dict]:
+    """「复制到群」 for each building of the slot: 【取货通知】3栋 14:00–14:20 北门配送点 … (never phones)."""
+    point = community.distribution_point.name if community.distribution_point else "配送点"
+    window = f"{slot.starts_at.astimezone(clock.SHANGHAI):%H:%M}–{slot.ends_at.astimezone(clock.SHANGHAI):%H:%M}"
+    out = []
+    for building in dict.fromkeys(g.building for g in slot.groups):
+        who = "、".join(group_label(g) for g in slot.groups if g.building == building)
+        out.append({"building": building, "text": f"【取货通知】{who} {window} {point} 请凭取货码取货，保持2米间距"})
+    return out
 
 
 def slot_view(slot: Slot) -> dict:

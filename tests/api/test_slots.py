@@ -522,3 +522,21 @@ def test_round_not_serving_the_community__404(client, demo):
         error_of(get(client, plan_path(demo, elsewhere["round_id"]), demo["tokens"]["liaison"]), 404, "not_found")
 
     assert written == []
+
+
+def test_plan__carries_each_slots_group_chat_texts_as_its_notices_will(client, demo):
+    from api import clock as clk
+    from tests.api.helpers import create_round, fair_share_off, place_order, post, register
+    fair_share_off(demo["community_id"])
+    rnd = create_round(demo["tokens"]["supplier"], [demo["community_id"]])
+    for building, room, phone in (("1栋", "101", "13911110101"), ("2栋", "201", "13911110201")):
+        household = register(client, demo["join_key"], building=building, room=room, phone=phone)
+        assert place_order(client, household["token"], rnd["round_id"], (rnd["bundle_ids"][1], 1)).status_code == 201
+    base = f"/api/communities/{demo['community_id']}/rounds/{rnd['round_id']}"
+    plan = post(client, f"{base}/slots/generate", {
+        "start_at": clk.iso(clk.now() + timedelta(hours=2)), "minutes_per_slot": 20, "households_per_slot": 5,
+        "building_order": ["2栋", "1栋"]}, demo["tokens"]["liaison"]).json_body
+    [slot] = plan["slots"]
+    assert [t["building"] for t in slot["texts"]] == ["2栋", "1栋"]
+    sent = post(client, f"{base}/slots/{slot['slot_id']}/announce", {}, demo["tokens"]["liaison"]).json_body["notices"]
+    assert [n["text"] for n in sent] == [t["text"] for t in slot["texts"]]
