@@ -495,7 +495,9 @@ function slotRow(root, ctx, s, i) {
   const moved = saved && (Date.parse(saved.starts_at) !== Date.parse(s.starts_at) || Date.parse(saved.ends_at) !== Date.parse(s.ends_at));
   const err = state.slotErrors.get(i);
   const rowId = `slot-${i}`;
-  const notices = state.sent.slots[s.slot_id] || [];
+  // Announced from any phone: the plan carries the texts its notices carry (this phone's own, if it sent them).
+  const kept = state.sent.slots[s.slot_id] || [];
+  const notices = kept.length ? kept : (saved && saved.announced_at && !moved && Array.isArray(saved.texts) ? saved.texts : []);
   const past = Date.parse(s.ends_at) <= Date.now();
 
   const announceBtn = h('button', {
