@@ -65,3 +65,30 @@ export const showSuccess = (text, opts) => show('success', text, opts);
 export const showInfo = (text, opts) => show('info', text, opts);
 export function clearMessage() { current = null; paint(); }
 export function repaintMessage() { paint(); }
+
+/**
+ * Copy `text` for a group chat: the clipboard API where the page may use it, else select `el` (a
+ * text area, or any element holding the text) and execCommand('copy'), as in WeChat's browser and
+ * on plain http. Resolves to true if copied; if not, the text is left selected for a long-press.
+ */
+export async function copyText(text, el) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); return true; }
+  } catch (e) { /* fall back */ }
+  try {
+    if (el && typeof el.select === 'function') {
+      el.focus();
+      el.select();
+      el.setSelectionRange(0, text.length);
+    } else if (el) {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      const sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+    }
+    return document.execCommand('copy');
+  } catch (e) {
+    return false;
+  }
+}

@@ -10,7 +10,7 @@ import * as session from '../session.js';
 import '../strings/household.js';
 import '../strings/payments.js';
 import * as outbox from '../outbox.js';
-import { h, clear, showError, showSuccess, showInfo, clearMessage } from '../ui.js';
+import { h, clear, showError, showSuccess, showInfo, clearMessage, copyText } from '../ui.js';
 import { money, dateTime, pickupCode, timeOfDay, halfWidth, flat as flatLabel } from '../format.js';
 import { refreshMembership, isNotAMember, waitingText, requestsBanner } from './household.js';
 import '../strings/pickupday.js';
@@ -398,23 +398,6 @@ function tickCountdowns() {
 function startCountdowns() {
   tickCountdowns();
   if (!countdownTimer && document.querySelector('[data-countdown], [data-ago]')) countdownTimer = setInterval(tickCountdowns, 15000);
-}
-
-/** Copy text; falls back to selecting `el`'s text (execCommand) where the clipboard API is missing. */
-async function copyText(text, el) {
-  try {
-    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); return true; }
-  } catch (e) { /* fall back */ }
-  let ok = false;
-  try {
-    const range = document.createRange();
-    range.selectNodeContents(el);
-    const sel = window.getSelection();
-    sel.removeAllRanges();
-    sel.addRange(range);
-    ok = document.execCommand('copy');
-  } catch (e) { ok = false; }
-  return ok; // when it failed the text stays selected, ready for a long-press "copy"
 }
 
 // Payment QR images the page had to fetch with the resident's token, as data: URLs, by image URL:

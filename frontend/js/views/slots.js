@@ -11,7 +11,7 @@ import '../strings/payments.js';
 import '../strings/pickupday.js';
 import { t, getLang } from '../i18n.js';
 import { staffApi } from '../api.js';
-import { h, clear, showSuccess, showError, clearMessage } from '../ui.js';
+import { h, clear, showSuccess, showError, clearMessage, copyText } from '../ui.js';
 import { dateTime, timeOfDay } from '../format.js';
 import { makeForm, asList } from '../forms.js';
 import { dayText, spanText } from '../notices.js';
@@ -72,21 +72,6 @@ export function pickupTabs(active) {
   return h('nav', { class: 'pd-tabs', 'aria-label': t('pd.tabs') },
     tab('slots', '#/staff/slots', t('pd.tab_slots')),
     tab('progress', '#/staff/progress', t('pd.tab_progress')));
-}
-
-/** Copy through the clipboard API, else through the selected text area (plain http, old WebViews). */
-export async function copyText(text, area) {
-  try {
-    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); return true; }
-  } catch (e) { /* fall back */ }
-  try {
-    area.focus();
-    area.select();
-    area.setSelectionRange(0, text.length);
-    return document.execCommand('copy');
-  } catch (e) {
-    return false;
-  }
 }
 
 /** A text for the group chat, readable and selectable, with a big copy button above it. */

@@ -10,7 +10,7 @@ import '../strings/supplier.js';
 import { t, pick } from '../i18n.js';
 import { staffApi } from '../api.js';
 import * as staff from '../staff.js';
-import { h, clear, showSuccess, clearMessage } from '../ui.js';
+import { h, clear, showSuccess, clearMessage, copyText } from '../ui.js';
 import { money, dateTime, item } from '../format.js';
 import { drawLoadError, showStaffError, busy, roleName, statusText, confirmBox } from './roster.js';
 import { totalsBar } from './payments.js';
@@ -272,21 +272,6 @@ function closeControl(root, ctx) {
 
 // ---- 团购通知: one per community, to copy into its group chat --------------------------------------
 
-/** Copy through the clipboard API, else through the selected text area (WeChat, plain http). */
-async function copy(text, area) {
-  try {
-    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); return true; }
-  } catch (e) { /* fall back */ }
-  try {
-    area.focus();
-    area.select();
-    area.setSelectionRange(0, text.length);
-    return document.execCommand('copy');
-  } catch (e) {
-    return false;
-  }
-}
-
 function announceSection(root, ctx) {
   const list = state.ann;
   const sec = h('section', { class: 'block rc-announce', 'aria-labelledby': 'rc-ann-title', 'data-testid': 'rc-announce' },
@@ -321,7 +306,7 @@ function announceSection(root, ctx) {
     const btn = h('button', { type: 'button', class: 'btn btn-primary btn-big', 'data-testid': 'rc-ann-copy' },
       many ? t('rc.copy_for', { name: a.community_name || '' }) : t('rc.copy'));
     btn.addEventListener('click', async () => {
-      const ok = await copy(a.text || '', area);
+      const ok = await copyText(a.text || '', area);
       state.copied = ok ? a.community_id : `!${a.community_id}`;
       status.textContent = ok ? t('rc.copied') : t('rc.copy_failed');
       status.classList.toggle('copy-failed', !ok);

@@ -4,7 +4,7 @@ import '../strings/roster.js';
 import '../strings/payments.js';
 import { t } from '../i18n.js';
 import { staffApi } from '../api.js';
-import { h, clear } from '../ui.js';
+import { h, clear, copyText } from '../ui.js';
 import { money, dateTime } from '../format.js';
 import { consoleStaff, consoleNav, drawLoadError, cpath, statusText } from './roster.js';
 
@@ -48,21 +48,6 @@ function roundPicker(root, ctx, d) {
   return h('div', { class: 'field' }, h('label', { for: 'unpaid-round-pick' }, t('unpaid.pick_round')), select);
 }
 
-/** Copy through the clipboard API, else through the selected text area (plain http, old WebViews). */
-async function copy(text, area) {
-  try {
-    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); return true; }
-  } catch (e) { /* fall back */ }
-  try {
-    area.focus();
-    area.select();
-    area.setSelectionRange(0, text.length);
-    return document.execCommand('copy');
-  } catch (e) {
-    return false;
-  }
-}
-
 function draw(root, ctx) {
   const d = state.data || {};
   const round = d.round || null;
@@ -79,7 +64,7 @@ function draw(root, ctx) {
   const status = h('p', { class: 'copy-status', 'aria-live': 'polite', 'data-testid': 'unpaid-copied' }, '');
   const btn = h('button', { type: 'button', class: 'btn btn-primary btn-big', 'data-testid': 'unpaid-copy' }, t('unpaid.copy'));
   btn.addEventListener('click', async () => {
-    const ok = await copy(reminder, area);
+    const ok = await copyText(reminder, area);
     status.textContent = ok ? t('unpaid.copied') : t('unpaid.copy_failed');
     status.classList.toggle('copy-failed', !ok);
     if (!ok) { area.focus(); area.select(); }
