@@ -10,14 +10,17 @@ and has 1–3 bundle lines. One process per size (moto is in memory, per process
 1. seeds the round under `moto.mock_aws`: sub-district, communities, supplier and round through the
    domain modules, then the Order items directly with `Order.batch_write()` under the order path's
    keys (placing 10,000 orders through the API would take too long). Never inside a timing;
-2. reads the orders once, `list(exports.orders(selection))`: every kind selects the same orders
+2. forks one process per case (kind, format, and for the labels PDF the layout) for the job end to
+   end: `export_jobs.create` for the supplier with BAOGONG_EXPORT_RUNNER=inline, which counts,
+   queries, writes the file, puts it into the exports bucket and marks the job done; the job must
+   then read `done` with every order written, and the S3 object is measured. These are forked
+   before step 3, since a job never holds a list of the orders;
+3. reads the orders once, `list(exports.orders(selection))`: every kind selects the same orders
    (the whole round, paid). That process is the baseline: set up and read the orders, no export;
-3. forks two processes per case (kind, format, and for the labels PDF the layout), so each peak
-   RSS (`ru_maxrss`) is its own and counts up from the baseline it inherits:
-   - end to end: `export_jobs.create` for the supplier with BAOGONG_EXPORT_RUNNER=inline, which
-     counts, queries, writes the file, puts it into the exports bucket and marks the job done;
-     the job must then read `done` with every order written, and the S3 object is measured;
-   - the export alone: `exports.write(selection, orders, temp file)` from the inherited list.
+4. forks one process per case for the export alone: `exports.write(selection, orders, temp file)`
+   from the inherited list.
+Each process's peak RSS (`ru_maxrss`) is its own and counts up from what it inherits; an idle child
+forked at each point gives the baseline its "+" is counted from.
 
 Times are wall seconds and, beside them, the process's CPU seconds (other load on this machine
 stretches the first, hardly the second). moto is not DynamoDB and holds the whole table in this
@@ -245,25 +248,12 @@ def size_worker(size: int, cases: list[tuple[str, str, str]]) -> None:
         gc.collect()
         rss_seeded = _rss_now_mb()
 
-        # The export alone reads from a list: every kind selects the same orders (the whole
-        # round, paid), so they are read once here and every case's process inherits them.
         rnd, bundles = rounds.load(round_id)
-        listing = exports.selection_of(rnd, bundles, "packing", "csv", layout="a4-3x7", status="paid",
-                                       community_id=None, building=None)
-        started, cpu = time.perf_counter(), time.process_time()
-        orders = list(exports.orders(listing))
-        query_s, query_cpu = time.perf_counter() - started, time.process_time() - cpu
         # The writers' libraries are loaded here, once, so no case times or counts their import.
         import xlsxwriter  # noqa: F401
 
         from api import labels  # noqa: F401
         gc.collect()
-        base = {"size": size, "kind": "baseline", "format": "-", "layout": "-", "seed_s": seed_s, "query_s": query_s,
-                "query_cpu": query_cpu, "orders": len(orders), "rss_start_mb": rss_start, "rss_seeded_mb": rss_seeded,
-                "rss_listed_mb": _rss_now_mb()}
-        # "a process that only set up and read the orders": a child that does nothing else.
-        base.update(_in_child(lambda: {}))
-        print(MARK + json.dumps(base), flush=True)
 
         def end_to_end(kind: str, fmt: str, layout: str) -> dict:
             """The background job, inline: count, Query, write to a temp file, S3 put, job done."""
@@ -295,9 +285,33 @@ def size_worker(size: int, cases: list[tuple[str, str, str]]) -> None:
                 result["error"] = f"the export wrote {written} of {size} orders"
             return result
 
+        # End to end first, forked before the orders are listed: the job never holds that list, so
+        # its peak must not include it.
+        seeded_peak = _in_child(lambda: {}).get("peak_mb")  # the end-to-end runs' baseline
+        e2e_of = {}
         for kind, fmt, layout in cases:
-            print(f"[{size:,}] {kind} {_label({'format': fmt, 'layout': layout})} ...", file=sys.stderr, flush=True)
-            e2e = _in_child(lambda: end_to_end(kind, fmt, layout))
+            print(f"[{size:,}] {kind} {_label({'format': fmt, 'layout': layout})} end to end ...", file=sys.stderr,
+                  flush=True)
+            e2e_of[(kind, fmt, layout)] = _in_child(lambda: end_to_end(kind, fmt, layout))
+
+        # The export alone reads from a list: every kind selects the same orders (the whole round,
+        # paid), so they are read once here and every export-alone process inherits them.
+        listing = exports.selection_of(rnd, bundles, "packing", "csv", layout="a4-3x7", status="paid",
+                                       community_id=None, building=None)
+        started, cpu = time.perf_counter(), time.process_time()
+        orders = list(exports.orders(listing))
+        query_s, query_cpu = time.perf_counter() - started, time.process_time() - cpu
+        gc.collect()
+        base = {"size": size, "kind": "baseline", "format": "-", "layout": "-", "seed_s": seed_s, "query_s": query_s,
+                "query_cpu": query_cpu, "orders": len(orders), "rss_start_mb": rss_start, "rss_seeded_mb": rss_seeded,
+                "rss_listed_mb": _rss_now_mb(), "seeded_peak_mb": seeded_peak}
+        # "a process that only set up and read the orders": a child that does nothing else.
+        base.update(_in_child(lambda: {}))
+        print(MARK + json.dumps(base), flush=True)
+
+        for kind, fmt, layout in cases:
+            print(f"[{size:,}] {kind} {_label({'format': fmt, 'layout': layout})} alone ...", file=sys.stderr, flush=True)
+            e2e = dict(e2e_of[(kind, fmt, layout)])
             alone = _in_child(lambda: export_alone(kind, fmt, layout))
             errors = [e for e in (e2e.pop("error", None), alone.pop("error", None)) if e]
             peaks = {"e2e_peak_mb": e2e.pop("peak_mb", None), "export_peak_mb": alone.pop("peak_mb", None)}
@@ -375,21 +389,24 @@ def main() -> int:
         baselines[size], cases, walls[size] = _run_size(size)
         results += cases
 
-    print("baseline, per size: one process seeds the round (in no timing) and reads its orders into a list with")
-    print("exports.orders (query s); every case's process is forked from it. RSS: after the imports (moto, api),")
-    print("after seeding, and the peak of a child that did nothing more (the baseline every + below is counted from)")
+    print("baseline, per size: one process seeds the round (in no timing); the end-to-end runs are forked from it")
+    print("then; it reads its orders into a list with exports.orders (query s), and the export-alone runs are forked")
+    print("from it after that. RSS: after the imports (moto, api), after seeding; seeded MB and baseline MB: the")
+    print("peak of an idle child forked at those two points (what each + below is counted from)")
     print(f"  {'size':>6}  {'seed s':>7}  {'query s':>8}  {'(cpu)':>7}  {'RSS imports':>11}  {'RSS seeded':>10}"
-          f"  {'baseline MB':>11}  {'process s':>9}")
+          f"  {'seeded MB':>9}  {'baseline MB':>11}  {'process s':>9}")
     for size, b in baselines.items():
         print(f"  {size:>6}  {_s(b.get('seed_s')):>7}  {_s(b.get('query_s')):>8}  {_s(b.get('query_cpu')):>7}"
-              f"  {_mb(b.get('rss_start_mb')):>11}  {_mb(b.get('rss_seeded_mb')):>10}  {_mb(b.get('peak_mb')):>11}"
+              f"  {_mb(b.get('rss_start_mb')):>11}  {_mb(b.get('rss_seeded_mb')):>10}  {_mb(b.get('seeded_peak_mb')):>9}"
+              f"  {_mb(b.get('peak_mb')):>11}"
               f"  {walls[size]:>9.0f}" + (f"  ERROR {b['error']}" if b.get("error") else ""))
 
     print("\ne2e s: export_jobs.create → count, Query (moto), write to a temp file, S3 put (moto), job done"
           "\nexport s: exports.write(selection, orders, temp file) alone, from the orders already in a list"
           "\n(cpu): the same span in CPU seconds of its process, which other load on the machine hardly stretches"
-          "\npeak MB: ru_maxrss of the process that ran it (each its own, forked from the baseline: moto's table"
-          "\n  and the orders list included); +: the peak over the baseline's peak, the run's own share."
+          "\npeak MB: ru_maxrss of the process that ran it, each its own: end to end forked after seeding (moto's"
+          "\n  table included), the export alone forked from the baseline (the orders list too); +: the peak over"
+          "\n  the peak of an idle child forked at the same point (seeded MB, baseline MB), the run's own share."
           "\nfile: the object in S3 (the temp file of the export alone is the same size, to a few bytes)")
     header = (f"  {'size':>6}  {'kind':<8}  {'format':<17}  {'e2e s':>7}  {'(cpu)':>7}  {'peak MB':>7}  {'+':>4}"
               f"  {'export s':>8}  {'(cpu)':>7}  {'peak MB':>7}  {'+':>4}  {'file':>9}")
@@ -397,13 +414,14 @@ def main() -> int:
     print("  " + "-" * (len(header) - 2))
     for r in results:
         base = baselines.get(r["size"], {}).get("peak_mb")
+        seeded = baselines.get(r["size"], {}).get("seeded_peak_mb")
 
-        def over(peak):
-            return _mb(peak - base) if peak is not None and base is not None else "—"
+        def over(peak, below):
+            return _mb(peak - below) if peak is not None and below is not None else "—"
         print(f"  {r['size']:>6}  {r['kind']:<8}  {_label(r):<17}  {_s(r.get('e2e_s')):>7}  {_s(r.get('e2e_cpu')):>7}"
-              f"  {_mb(r.get('e2e_peak_mb')):>7}  {over(r.get('e2e_peak_mb')):>4}"
+              f"  {_mb(r.get('e2e_peak_mb')):>7}  {over(r.get('e2e_peak_mb'), seeded):>4}"
               f"  {_s(r.get('export_s')):>8}  {_s(r.get('export_cpu')):>7}"
-              f"  {_mb(r.get('export_peak_mb')):>7}  {over(r.get('export_peak_mb')):>4}  {_size(r.get('s3_bytes')):>9}"
+              f"  {_mb(r.get('export_peak_mb')):>7}  {over(r.get('export_peak_mb'), base):>4}  {_size(r.get('s3_bytes')):>9}"
               + ("  ERROR" if r.get("error") else ""))
 
     failed = [r for r in [*baselines.values(), *results] if r.get("error")]
@@ -424,8 +442,9 @@ def main() -> int:
                     cells.append("— ")
             print(f"  {kind:<8}  {_label({'format': fmt, 'layout': layout}):<17}  "
                   + "  ".join(f"{c:>7}" for c in cells))
-        base = baselines.get(large, {}).get("peak_mb")
-        for key, what in (("e2e_peak_mb", "end to end"), ("export_peak_mb", "export alone")):
+        for key, what, below in (("e2e_peak_mb", "end to end", "seeded_peak_mb"),
+                                 ("export_peak_mb", "export alone", "peak_mb")):
+            base = baselines.get(large, {}).get(below)
             peaks = [r for r in results if r["size"] == large and r.get(key) is not None]
             if peaks:
                 worst = max(peaks, key=lambda r: r[key])
