@@ -1,10 +1,11 @@
 """A round's consolidated orders as files for its supplier: 拣货单 pick list, 装袋清单 packing list,
 装箱单 boxes (one box per community, 大型商超), and 标签 bag labels.
 
-Every export reads a round's orders with one paginated Query in walking order (community →
+Every export reads a round's orders with paginated Queries in walking order (community →
 building → unit → room: see the Order key) and streams them into its writer: CSV row by row,
 XLSX with xlsxwriter's constant_memory mode, the labels PDF page by page (api/labels.py). So
-memory stays flat however large the round, and nothing here knows about HTTP or S3: a request
+memory stays flat however large the round (the PDF's grows by about 1 KB a label: reportlab
+keeps each page until it saves; docs/benchmarks.md), and nothing here knows about HTTP or S3: a request
 builds a small export at once (`build`), a background job a large one (api/export_jobs.py).
 
 Who sees what: the round's supplier, every community; a liaison, their own community only. The

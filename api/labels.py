@@ -10,7 +10,8 @@ masked phone (the bag sits in a public place), the bundle lines, and a QR code o
 pickup code is never printed: it is the resident's proof of collection.
 
 The pages are drawn one at a time (canvas.showPage), so 10,000 labels never exist as
-objects at once. The font is WenQuanYi Micro Hei cut down to GB2312
+objects at once; reportlab still keeps each drawn page until it saves the file, which is why
+each QR is a small inline image (about 1 KB a label in all; docs/benchmarks.md). The font is WenQuanYi Micro Hei cut down to GB2312
 (api/fonts/wqy-microhei-gb2312.ttf, made by scripts/subset_font.py); reportlab embeds
 the subset of glyphs each PDF uses. A character outside it (a rare surname) is drawn
 as the font's missing glyph, a box.
