@@ -88,10 +88,7 @@ def _view(job: ExportJob) -> dict:
 
 
 def _disposition(job: ExportJob) -> str:
-    from urllib.parse import quote
-
-    fallback = job.s3_key.rsplit("/", 1)[-1]
-    return f'attachment; filename="{fallback}"; filename*=UTF-8\'\'{quote(job.filename)}'
+    return exports.attachment(job.filename, job.s3_key.rsplit("/", 1)[-1])
 
 
 # --- running ---------------------------------------------------------------------------

@@ -152,10 +152,14 @@ def selection_of(rnd: Round, bundles: list[Bundle], kind: str, fmt: str, *, layo
 
 
 def content_disposition(selection: Selection) -> str:
+    return attachment(selection.filename, ascii_name(selection))
+
+
+def attachment(filename: str, fallback: str) -> str:
     """attachment, with the Chinese file name for browsers (RFC 6266) and a plain one for the rest."""
     from urllib.parse import quote
 
-    return f'attachment; filename="{ascii_name(selection)}"; filename*=UTF-8\'\'{quote(selection.filename)}'
+    return f'attachment; filename="{fallback}"; filename*=UTF-8\'\'{quote(filename)}'
 
 
 def ascii_name(selection: Selection) -> str:

@@ -160,11 +160,7 @@ def undo(principal: Principal, order_id: str) -> dict:
 # --- lists --------------------------------------------------------------------------------
 
 def _staff_round(principal: Principal, community_id: str, round_id: str):
-    community = communities.for_staff(principal, community_id, roles=STAFF)
-    rnd = rounds.get(round_id)
-    if community_id not in rnd.community_ids:
-        raise rounds.no_such_round()
-    return community, rnd
+    return rounds.for_community_staff(principal, community_id, round_id, STAFF)
 
 
 def _special_flats(community_id: str, prefix: str = "") -> dict[str, Household]:

@@ -67,6 +67,16 @@ def viewer_scope(principal: Principal, rnd: Round, *,
     raise no_such_round()
 
 
+def for_community_staff(principal: Principal, community_id: str, round_id: str,
+                        roles: tuple[str, ...]) -> tuple[Community, Round]:
+    """The community (its staff of `roles` only) and a round that serves it; anything else is 404."""
+    community = communities.for_staff(principal, community_id, roles=roles)
+    rnd = get(round_id)
+    if community_id not in rnd.community_ids:
+        raise no_such_round()
+    return community, rnd
+
+
 def status(rnd: Round, at: datetime) -> str:
     if rnd.state != "active" or at >= rnd.closes_at:
         return "closed"

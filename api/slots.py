@@ -10,11 +10,11 @@ share a slot while they fit.
 """
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pynamodb.exceptions import PutError
 
-from api import clock, communities, ids, roster, rounds
+from api import clock, ids, roster, rounds
 from api.auth import Principal
 from api.errors import BadInput, Conflict, NotFound, storage_errors
 from api.models import Community, Order, Slot, SlotGroup, SlotPlan
@@ -97,11 +97,7 @@ def get(community_id: str, round_id: str) -> SlotPlan | None:
 
 
 def _round_of(principal: Principal, community_id: str, round_id: str, *, roles=roster.CONSOLE_ROLES):
-    community = communities.for_staff(principal, community_id, roles=roles)
-    rnd = rounds.get(round_id)
-    if community_id not in rnd.community_ids:
-        raise rounds.no_such_round()
-    return community, rnd
+    return rounds.for_community_staff(principal, community_id, round_id, roles)
 
 
 def _bad(field: str, zh: str, en: str) -> BadInput:
