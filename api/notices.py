@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, households, ids, push, senders, slots
+from api import clock, households, ids, push, senders, slots
 from api.auth import Principal
 from api.errors import BadInput, Conflict, NotFound, storage_errors
 from api.models import Arrival, Community, Notice, SlotPlan, transaction_connection

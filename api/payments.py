@@ -21,10 +21,10 @@ from api import clock, communities, cursors, households, idempotency, orders, ro
 from api.auth import Principal
 from api.errors import BadInput, NotFound, Refused, storage_errors
 from api.models import (
-    Community, DeadlineMarker, FairShareExemption, Item, LedgerEntry, Order, OrderKey, Round, TransactionUse,
+    DeadlineMarker, FairShareExemption, Item, LedgerEntry, Order, OrderKey, Round, TransactionUse,
 )
 from api.order_state import (
-    BUCKETS, DEAD, PAID, SCHEDULER, Actor, Refusal, StatusChanged, bucket, change, not_live, payment_note, tag,
+    DEAD, PAID, SCHEDULER, Actor, Refusal, StatusChanged, change, not_live, payment_note, tag,
 )
 
 PAGE_SIZE = 50
