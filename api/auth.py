@@ -8,6 +8,11 @@
 | info_officer | community    | community id     | staff id        |
 | supplier     | supplier     | supplier id      | staff id        |
 | admin        | sub_district | sub-district id  | staff id        |
+| reviewer     | site         | site id          | staff id        |
+| gate_officer | site         | site id          | staff id        |
+| supervisor   | site         | site id          | staff id        |
+
+A site (门岗) is a community's gate, or a campus run the same way (api/sites.py).
 
 A resident's token names one member (one phone of the flat) and also carries
 their community and flat, so a request knows where to read the household
@@ -35,7 +40,11 @@ SCOPE_OF_ROLE = {
     "info_officer": "community",
     "supplier": "supplier",
     "admin": "sub_district",
+    "reviewer": "site",
+    "gate_officer": "site",
+    "supervisor": "site",
 }
+SITE_ROLES = ("reviewer", "gate_officer", "supervisor")
 STAFF_ROLES = frozenset(SCOPE_OF_ROLE) - {"resident"}
 _TTL = {"resident": timedelta(days=90), "staff": timedelta(days=30)}
 _ALGORITHM = "HS256"

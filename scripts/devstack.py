@@ -13,6 +13,7 @@ import os
 import secrets
 import socket
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from werkzeug.serving import make_server
@@ -21,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
 _COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/manifest+json", "image/svg")
+_clock_offset = timedelta(0)  # moved on by POST /_dev/clock (Site.move_clock)
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
@@ -160,7 +162,9 @@ class Site:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        if request.path.startswith("/api/") or request.path == "/api":
+        if request.path == "/_dev/clock" and request.method == "POST":
+            response = self.move_clock(request)
+        elif request.path.startswith("/api/") or request.path == "/api":
             response = self.api(request)
         else:
             response = self.static(request)
@@ -188,6 +192,21 @@ class Site:
             for value in values:
                 response.headers.add(name, value)
         return self.compress(request, response)
+
+    @staticmethod
+    def move_clock(request: Request) -> Response:
+        """Test hook of the local stack only (never in the Chalice app, so never deployed): move the app's
+        clock on by `advance_seconds` (or back to real time with `{"reset": true}`), so a browser test can
+        pass a 30-minute rest without sleeping. Tokens issued after a move carry a future `iat`: sign in first."""
+        import json
+
+        from api import clock
+        body = json.loads(request.get_data() or b"{}")
+        global _clock_offset
+        _clock_offset = timedelta(0) if body.get("reset") else _clock_offset + timedelta(
+            seconds=float(body.get("advance_seconds", 0)))
+        return Response(json.dumps({"offset_seconds": _clock_offset.total_seconds(), "now": clock.iso(clock.now())}),
+                        content_type="application/json")
 
     def static(self, request: Request) -> Response:
         relative = request.path.lstrip("/") or "index.html"
@@ -217,6 +236,9 @@ class Site:
 def serve(host: str, port: int):
     """Build the app and start serving in a daemon thread; returns the server."""
     _thread_local_chalice_request()
+    from api import clock
+    real_now = clock.now
+    clock.now = lambda: real_now() + _clock_offset  # every caller asks clock.now(): one place to move
     from app import app as chalice_app
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # errors only; request lines may carry tokens

@@ -27,6 +27,11 @@ import './strings/supplier.js';
 import { newRoundView } from './views/newround.js';
 import { roundConsoleView } from './views/supplier.js';
 import { pickupHomeView, pickupListView, doorListView } from './views/pickup.js';
+import { gateView, gateDeliveryView } from './views/gate.js';
+import { siteView } from './views/site.js';
+import { deliveriesView, newDeliveryView } from './views/deliveries.js';
+import { reviewView } from './views/review.js';
+import { gateLogView } from './views/gatelog.js';
 
 const ROUTES = [
   { re: /^#\/join\/([^/?#]+)$/, view: joinView, name: 'join', title: 'join.title', needsSession: false },
@@ -58,6 +63,15 @@ const ROUTES = [
   { re: /^#\/staff\/pickup\/?$/, view: pickupHomeView, name: 'pickup', title: 'pk.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/pickup\/([A-Za-z0-9-]+)\/([^/?#]+)\/?$/, view: pickupListView, name: 'pickup-list', title: 'pk.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/pickup\/([A-Za-z0-9-]+)\/([^/?#]+)\/door\/?$/, view: doorListView, name: 'pickup-door', title: 'pk.door_title', needsSession: false, needsStaff: true },
+  // The gate (plan 2): today's vehicles and one vehicle's steps (gate officer); the site's settings
+  // (its managers); a supplier's vehicle registrations; the reviewer's queue; the supervisor's log.
+  { re: /^#\/staff\/gate\/?$/, view: gateView, name: 'gate', title: 'gate.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/gate\/([A-Za-z0-9-]+)\/([0-9A-Za-z-]+)\/?$/, view: gateDeliveryView, name: 'gate-delivery', title: 'gate.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/site\/?$/, view: siteView, name: 'site', title: 'site.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/deliveries\/?$/, view: deliveriesView, name: 'deliveries', title: 'dl.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/deliveries\/new\/?$/, view: newDeliveryView, name: 'new-delivery', title: 'dl.new_title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/review\/?$/, view: reviewView, name: 'review', title: 'rv.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/gate-log\/?$/, view: gateLogView, name: 'gate-log', title: 'gl.title', needsSession: false, needsStaff: true },
 ];
 
 let navId = 0;
