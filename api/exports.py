@@ -250,7 +250,7 @@ class _Counter:
             self.progress(self.n)
 
 
-def _cell(value):
+def safe_cell(value):
     """Text a spreadsheet must not run: a leading = + - @ would be a formula (CSV injection)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -313,18 +313,18 @@ def _csv(selection: Selection, found: Iterable[Order], out: BinaryIO) -> None:
     writer = csv.writer(text)
     if selection.kind == "packing":
         writer.writerow([h for h, _ in PACKING])
-        writer.writerows([_cell(v) for v in _packing_row(selection, o)] for o in found)
+        writer.writerows([safe_cell(v) for v in _packing_row(selection, o)] for o in found)
     elif selection.kind == "labels":
         writer.writerow([h for h, _ in LABELS])
-        writer.writerows([_cell(v) for v in _label_row(selection, o)] for o in found)
+        writer.writerows([safe_cell(v) for v in _label_row(selection, o)] for o in found)
     else:
         writer.writerow([h for h, _ in BOXES])
-        writer.writerows([_cell(v) for v in _box_row(selection, *b)] for b in _boxes(selection, found))
+        writer.writerows([safe_cell(v) for v in _box_row(selection, *b)] for b in _boxes(selection, found))
     text.flush()
     text.detach()  # the caller owns `out`
 
 
-class _Book:
+class Book:
     """An xlsxwriter workbook in constant_memory mode: sheets with a bold frozen header and set widths."""
 
     def __init__(self, out: BinaryIO):
@@ -375,7 +375,7 @@ class _Book:
 
 
 def _xlsx(selection: Selection, found: Iterable[Order], out: BinaryIO) -> None:
-    book = _Book(out)
+    book = Book(out)
     if selection.kind == "packing":
         _packing_xlsx(selection, found, book)
     elif selection.kind == "labels":
@@ -387,7 +387,7 @@ def _xlsx(selection: Selection, found: Iterable[Order], out: BinaryIO) -> None:
     book.close()
 
 
-def _packing_xlsx(selection: Selection, found: Iterable[Order], book: _Book) -> None:
+def _packing_xlsx(selection: Selection, found: Iterable[Order], book: Book) -> None:
     """A sheet of every bag, then one sheet per building (one per community if there are too many)."""
     everything = book.sheet("全部 All", PACKING)
     many = len(selection.communities) > 1
@@ -404,7 +404,7 @@ def _packing_xlsx(selection: Selection, found: Iterable[Order], book: _Book) -> 
         book.append(sheets[key], row, money_columns=(7,))
 
 
-def _boxes_xlsx(selection: Selection, found: Iterable[Order], book: _Book) -> None:
+def _boxes_xlsx(selection: Selection, found: Iterable[Order], book: Book) -> None:
     """The boxes, one summary row each, then each box's manifest on its own sheet."""
     summary = book.sheet("装箱汇总 Boxes", BOX_SUMMARY)
     box_sheet, box_no, bags, bundles = None, 0, 0, OrderedDict()
@@ -449,11 +449,11 @@ def _picklist(selection: Selection, found: Iterable[Order], out: BinaryIO) -> No
         writer = csv.writer(text)
         writer.writerow([h for h, _ in PICKLIST])
         for rows in rows_of.values():
-            writer.writerows([_cell(v) for v in row] for row in rows)
+            writer.writerows([safe_cell(v) for v in row] for row in rows)
         text.flush()
         text.detach()
         return
-    book = _Book(out)
+    book = Book(out)
     for scope, rows in rows_of.items():
         sheet = book.sheet(("全部 All" if not selection.community_id else selection.scope_name) if not scope
                            else selection.names.get(scope, scope), PICKLIST)

@@ -3,7 +3,8 @@
 Who may invite whom:
 - an admin (街道), anyone within their sub-district;
 - a liaison (社区联络人), volunteers, fellow liaisons and the information
-  officer (信息员) of their own community.
+  officer (信息员) of their own community, and the staff of their community's
+  gate (审核员, 门岗消杀员, 督查员: see api/sites.py).
 
 A community has one active information officer: inviting a second is refused
 while one is active, and accepting sets the post only if it is still free, in
@@ -15,7 +16,7 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import auth, clock, communities, config, ids, suppliers
+from api import auth, clock, communities, config, ids, sites, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Conflict, Forbidden, NotFound, Refused, storage_errors
 from api.models import Community, InfoOfficer, Invite, StaffMember, SubDistrict, transaction_connection
@@ -41,6 +42,11 @@ def _sub_district_of(role: str, scope_id: str) -> str:
             return suppliers.get(scope_id).sub_district_id
         except NotFound:
             raise missing from None
+    if auth.SCOPE_OF_ROLE[role] == "site":
+        try:
+            return sites.get(scope_id).sub_district_id
+        except NotFound:
+            raise missing from None
     try:
         return SubDistrict.get(f"SUBDISTRICT#{scope_id}", "SUBDISTRICT").sub_district_id
     except SubDistrict.DoesNotExist:
@@ -50,9 +56,9 @@ def _sub_district_of(role: str, scope_id: str) -> str:
 def create(principal: Principal, role: str, scope_id: str, name: str = "") -> dict:
     with storage_errors():
         if principal.role == "liaison":
-            if role not in ("volunteer", "liaison", "info_officer") or scope_id != principal.scope_id:
-                raise Forbidden("联络人只能邀请本小区的志愿者、联络人或信息员",
-                                "A liaison may only invite volunteers, liaisons or the information officer of their own community",
+            if role not in ("volunteer", "liaison", "info_officer", *auth.SITE_ROLES) or scope_id != principal.scope_id:
+                raise Forbidden("联络人只能邀请本小区的志愿者、联络人、信息员或门岗人员",
+                                "A liaison may only invite volunteers, liaisons, the information officer or gate staff of their own community",
                                 code="wrong_scope")
             _sub_district_of(role, scope_id)
         elif _sub_district_of(role, scope_id) != principal.scope_id:

@@ -34,6 +34,8 @@ class OwnerIndex(GlobalSecondaryIndex):
     GSI1PK=HOUSEHOLD#<hid>  GSI1SK=ORDER#<order_id>  a household's orders, newest last
     GSI1PK=JOIN#<join_key>  GSI1SK=COMMUNITY         a community by its QR join key
     GSI1PK=SUPPLIER#<sid>   GSI1SK=ROUND#<round_id>  a supplier's rounds
+    GSI1PK=SUPPLIER#<sid>   GSI1SK=DELIVERY#<delivery_id>
+                            a supplier's vehicle registrations, by arrival day
     GSI1PK=SPECIAL#<cid>    GSI1SK=CHECKIN#<since>#<flat_key>
                             a community's special households, longest unchecked first (sparse:
                             only flagged households carry it); <since> is the last check-in, or
@@ -170,7 +172,8 @@ class Supplier(Item, discriminator="Supplier"):
 class SubDistrictListing(Item, discriminator="SubDistrictListing"):
     """A community or a supplier, listed under its sub-district (a round may serve only these).
 
-    PK=SUBDISTRICT#<sid>  SK=COMMUNITY#<cid> | SUPPLIER#<sid>; written with the community or supplier.
+    PK=SUBDISTRICT#<sid>  SK=COMMUNITY#<cid> | SUPPLIER#<sid> | SITE#<site_id>; written with the community,
+    supplier or site.
     """
 
     listed_id = UnicodeAttribute()
@@ -516,6 +519,114 @@ class StaffMember(Item, discriminator="StaffMember"):
     name = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute()
     retired_at = UTCDateTimeAttribute(null=True)
+
+
+class UnloadingPoint(MapAttribute):
+    """卸货点 a designated unloading point of a site, and the route a vehicle drives to it."""
+
+    point_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    route = UnicodeAttribute(default="")
+
+
+class Site(Item, discriminator="Site"):
+    """门岗 site: a community's gate (site_id = the community's id) or a campus run the same way (plan 2).
+
+    PK=SITE#<site_id>  SK=SITE.  Its deliveries and its log share the partition (SK=DELIVERY#…, EVENT#…).
+    """
+
+    site_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    community_id = UnicodeAttribute(null=True)
+    sub_district_id = UnicodeAttribute()
+    lead_hours = NumberAttribute(default=24)          # 提前一天报备
+    test_valid_hours = NumberAttribute(default=48)    # 48小时内核酸检测阴性证明
+    rest_minutes = NumberAttribute(default=30)        # 消杀后静置30分钟
+    disinfectant = UnicodeAttribute(default="84消毒液")
+    ratio = UnicodeAttribute(default="1:100")
+    unloading_points = ListAttribute(of=UnloadingPoint, default=list)
+    handover_area = UnicodeAttribute(default="大门货物接驳区")
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class Person(MapAttribute):
+    """A driver or passenger (司乘人员) and the upload keys of their checklist."""
+
+    role = UnicodeAttribute()
+    name = UnicodeAttribute()
+    id_number = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    test_at = UTCDateTimeAttribute()
+    documents = MapAttribute(default=dict)  # checklist name → S3 key
+
+
+class Disinfection(MapAttribute):
+    """消杀: at the gate, or of the packaging after unloading (the second)."""
+
+    stage = UnicodeAttribute()
+    operator = UnicodeAttribute()
+    disinfectant = UnicodeAttribute()
+    ratio = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    by = UnicodeAttribute()
+
+
+class Delivery(Item, discriminator="Delivery"):
+    """车辆入场 a vehicle's registered delivery to a site, its review and its steps at the gate.
+
+    PK=SITE#<site_id>  SK=DELIVERY#<delivery_id>;  GSI1PK=SUPPLIER#<sid>  GSI1SK=DELIVERY#<delivery_id>
+    `delivery_id` is `<arrival day, Beijing, YYYYMMDD>-<ULID>`, so "the vehicles of a day at a site"
+    is one Query on the prefix. Every change is conditional on `status` (api/gate.py).
+    """
+
+    delivery_id = UnicodeAttribute()
+    site_id = UnicodeAttribute()
+    supplier_id = UnicodeAttribute()
+    supplier_name = UnicodeAttribute()
+    plate = UnicodeAttribute()
+    vehicle_type = UnicodeAttribute()
+    mode = UnicodeAttribute()  # enter | handover
+    arrive_from = UTCDateTimeAttribute()
+    arrive_until = UTCDateTimeAttribute()
+    cargo = ListAttribute(of=UnicodeAttribute)
+    round_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    note = UnicodeAttribute(default="")
+    people = ListAttribute(of=Person)
+    status = UnicodeAttribute()
+    registered_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    review_decision = UnicodeAttribute(null=True)
+    review_reason = UnicodeAttribute(null=True)
+    reviewed_by = UnicodeAttribute(null=True)
+    reviewed_at = UTCDateTimeAttribute(null=True)
+    arrived_at = UTCDateTimeAttribute(null=True)
+    outside_window = BooleanAttribute(default=False)
+    disinfections = ListAttribute(of=Disinfection, default=list)
+    rest_ends_at = UTCDateTimeAttribute(null=True)
+    point = UnloadingPoint(null=True)
+    released_at = UTCDateTimeAttribute(null=True)
+    unloaded_at = UTCDateTimeAttribute(null=True)
+    departed_at = UTCDateTimeAttribute(null=True)
+    set_down_at = UTCDateTimeAttribute(null=True)
+    left_at = UTCDateTimeAttribute(null=True)
+
+
+class GateEvent(Item, discriminator="GateEvent"):
+    """督查 one event of a site's supervision log; append-only (put only if absent, never updated).
+
+    PK=SITE#<site_id>  SK=EVENT#<UTC time, microseconds>#<event_id>: a day's log is one Query.
+    """
+
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    delivery_id = UnicodeAttribute(null=True)
+    plate = UnicodeAttribute(default="")
+    by = UnicodeAttribute()
+    by_role = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    details = MapAttribute(default=dict)
+    deviation = UnicodeAttribute(null=True)
 
 
 # Created here, on the base model, so every model class inherits this one

@@ -110,9 +110,15 @@ def _text_members(community: Community, round_id: str, made: list[Notice]) -> in
 def arrival(principal: Principal, community_id: str, round_id: str, note: str) -> dict:
     """货已到: the round's goods are at the community. Recorded once; every building is told once."""
     community, rnd = slots._round_of(principal, community_id, round_id)
+    return record_arrival(community, rnd, principal.subject, note)
+
+
+def record_arrival(community: Community, rnd, by: str, note: str) -> dict:
+    """货已到, from the liaison's button or from the gate releasing a vehicle that carries the round."""
+    community_id, round_id = community.community_id, rnd.round_id
     now = clock.now()
     record = Arrival(f"COMMUNITY#{community_id}", f"ARRIVAL#{round_id}", round_id=round_id, arrived_at=now,
-                     by=principal.subject, note=note)
+                     by=by, note=note)
     text_for = lambda b: f"【货已到】{rnd.name} 的货已到{_point(community)}，{b}请按取货通知的时间凭取货码取货，保持2米间距"  # noqa: E731
     made = [_notice(community, rnd, b.name, "arrival", text_for(b.name), now) for b in community.buildings]
     # The arrival and the first 99 notices in one transaction; a community of more buildings gets the

@@ -36,9 +36,8 @@ def mark_packed(principal: Principal, round_id: str, data: dict) -> dict:
         found = list(page)
         next_key = page.last_evaluated_key
     paid = [o for o in found if o.status == "paid"]
-    packed = 0
-    for start in range(0, len(paid), _TRANSACTION_ITEMS):
-        packed += _pack(paid[start:start + _TRANSACTION_ITEMS], principal.subject)
+    packed = transition(paid, [Order.status.set("packed"), Order.packed_at.set(clock.now()),
+                               Order.packed_by.set(principal.subject)], ("paid",))
     return {
         "packed": packed,
         "not_paid": sum(o.status in ("placed", "payment_claimed") for o in found),
@@ -47,18 +46,21 @@ def mark_packed(principal: Principal, round_id: str, data: dict) -> dict:
     }
 
 
-def _pack(orders: list[Order], by: str) -> int:
-    """Pack these paid orders in one transaction; those no longer paid are left out. Returns how many were packed."""
+def transition(orders: list[Order], actions: list, from_statuses: tuple[str, ...]) -> int:
+    """Apply `actions` to these orders, 100 to a transaction, each conditional on its status still being one
+    of `from_statuses`; those that changed meanwhile are left out. Returns how many were changed."""
+    return sum(_transition(orders[start:start + _TRANSACTION_ITEMS], actions, from_statuses)
+               for start in range(0, len(orders), _TRANSACTION_ITEMS))
+
+
+def _transition(orders: list[Order], actions: list, from_statuses: tuple[str, ...]) -> int:
     attempt = 0
     while orders:
-        now = clock.now()
         try:
             with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
                 for order in orders:
-                    transaction.update(Order(order.pk, order.sk),
-                                       actions=[Order.status.set("packed"), Order.packed_at.set(now),
-                                                Order.packed_by.set(by)],
-                                       condition=Order.status == "paid")
+                    transaction.update(Order(order.pk, order.sk), actions=actions,
+                                       condition=Order.status.is_in(*from_statuses))
             return len(orders)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []

@@ -15,7 +15,7 @@ from api.errors import BadInput
 PHONE_PATTERN = r"^1[3-9][0-9]{9}\Z"
 # A mobile, or a landline with its area code (0710-3456789): flats without a smartphone.
 PHONE_OR_LANDLINE_PATTERN = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|)\Z"  # or none at all
-ROLES = ("resident", "volunteer", "liaison", "info_officer", "supplier", "admin")
+ROLES = ("resident", "volunteer", "liaison", "info_officer", "supplier", "admin", "reviewer", "gate_officer", "supervisor")
 MAX_QTY = 99
 
 
@@ -307,8 +307,8 @@ class InviteSchema(BaseSchema):
     """A staff invite: POST /api/invites."""
 
     role = Str(required=True, validate=validate.OneOf(
-        ROLES[1:], error=_msg("角色应为 volunteer、liaison、info_officer、supplier 或 admin",
-                              "role must be volunteer, liaison, info_officer, supplier or admin")))
+        ROLES[1:], error=_msg("角色应为 volunteer、liaison、info_officer、supplier、admin、reviewer、gate_officer 或 supervisor",
+                              "role must be volunteer, liaison, info_officer, supplier, admin, reviewer, gate_officer or supervisor")))
     scope_id = Str(required=True, validate=length(1, 40))
     name = Str(load_default="", validate=length(0, 20))
 
@@ -877,3 +877,190 @@ class PushKeyOutSchema(Schema):
 
 class PushStateOutSchema(Schema):
     subscribed = fields.Boolean()
+
+
+# --- the gate (api/sites.py, api/deliveries.py, api/gate.py) ------------------------------------------
+
+class UnloadingPointSchema(BaseSchema):
+    point_id = Str(load_default=None, validate=length(1, 40))
+    name = Str(required=True, validate=length(1, 40))
+    route = Str(load_default="", validate=length(0, 200))
+
+
+class SiteSchema(BaseSchema):
+    """开通门岗: POST /api/sites (and PUT /api/sites/{sid}, without `community_id`)."""
+
+    community_id = Str(load_default=None, validate=length(1, 40))
+    name = Str(load_default=None, validate=length(1, 40))
+    lead_hours = Int(load_default=None, validate=between(1, 168))
+    test_valid_hours = Int(load_default=None, validate=between(1, 168))
+    rest_minutes = Int(load_default=None, validate=between(1, 240))
+    disinfectant = Str(load_default=None, validate=length(1, 40))
+    ratio = Str(load_default=None, validate=validate.Regexp(r"^[0-9]{1,4}:[0-9]{1,6}\Z", error=_msg(
+        "配比应写成 1:100", "The ratio is written like 1:100")))
+    unloading_points = List(Nested(UnloadingPointSchema), load_default=None, validate=length(0, 30))
+    handover_area = Str(load_default=None, validate=length(1, 60))
+
+
+class SiteEditSchema(SiteSchema):
+    class Meta:
+        exclude = ("community_id",)
+
+
+class DocumentsSchema(BaseSchema):
+    """The checklist's five files (upload keys); a missing one is named in the 400."""
+
+    health_code = Str(load_default="", validate=length(0, 120))
+    travel_record = Str(load_default="", validate=length(0, 120))
+    identity = Str(load_default="", validate=length(0, 120))
+    test_report = Str(load_default="", validate=length(0, 120))
+    commitment = Str(load_default="", validate=length(0, 120))
+
+
+class PersonSchema(BaseSchema):
+    role = Str(required=True, validate=validate.OneOf(("driver", "passenger"), error=_msg(
+        "应为 driver（司机）或 passenger（随车人员）", "Must be driver or passenger")))
+    name = Str(required=True, validate=length(1, 20))
+    id_number = Str(required=True, validate=length(1, 18))
+    phone = Str(required=True, validate=validate.Regexp(PHONE_PATTERN, error=_msg(
+        "请填写 11 位手机号，如 13812341234", "Enter an 11-digit mainland mobile number, e.g. 13812341234")))
+    test_at = AwareDateTime(required=True)
+    documents = Nested(DocumentsSchema, load_default=dict)
+
+
+class DeliverySchema(BaseSchema):
+    """车辆报备: POST /api/sites/{sid}/deliveries."""
+
+    plate = Str(required=True, validate=length(1, 20))
+    vehicle_type = Str(required=True, validate=validate.OneOf(
+        ("van", "truck", "refrigerated", "minivan", "car", "other"),
+        error=_msg("车型应为 van、truck、refrigerated、minivan、car 或 other",
+                   "vehicle_type must be van, truck, refrigerated, minivan, car or other")))
+    mode = Str(required=True, validate=validate.OneOf(("enter", "handover"), error=_msg(
+        "应为 enter（进入卸货）或 handover（门口交接）", "Must be enter or handover")))
+    arrive_from = AwareDateTime(required=True)
+    arrive_until = AwareDateTime(required=True)
+    cargo = List(Str(validate=validate.OneOf(
+        ("rice", "flour", "oil", "meat", "eggs", "milk", "vegetables", "fresh", "protective", "urgent"),
+        error=_msg("不认识的货物类别", "Unknown cargo category"))), required=True, validate=length(1, 10))
+    round_ids = List(Str(validate=length(1, 40)), load_default=list, validate=length(0, 20))
+    note = Str(load_default="", validate=length(0, 200))
+    people = List(Nested(PersonSchema), required=True, validate=length(1, 5))
+
+
+class ReviewSchema(BaseSchema):
+    """审核: POST /api/sites/{sid}/deliveries/{did}/review."""
+
+    decision = Str(required=True, validate=validate.OneOf(("approve", "reject"), error=_msg(
+        "应为 approve（通过）或 reject（不通过）", "Must be approve or reject")))
+    reason = Str(load_default="", validate=length(0, 200))
+
+
+class GateStepSchema(BaseSchema):
+    """门岗操作: POST /api/sites/{sid}/deliveries/{did}/gate."""
+
+    action = Str(required=True, validate=validate.OneOf(
+        ("arrive", "disinfect", "assign_point", "release", "unload", "depart", "set_down", "leave"),
+        error=_msg("不认识的操作", "Unknown action")))
+    plate = Str(load_default=None, validate=length(1, 20))
+    operator = Str(load_default=None, validate=length(1, 20))
+    disinfectant = Str(load_default=None, validate=length(1, 40))
+    ratio = Str(load_default=None, validate=validate.Regexp(r"^[0-9]{1,4}:[0-9]{1,6}\Z", error=_msg(
+        "配比应写成 1:100", "The ratio is written like 1:100")))
+    point_id = Str(load_default=None, validate=length(1, 40))
+
+
+class TurnAwaySchema(BaseSchema):
+    """劝返: POST /api/sites/{sid}/gate/turn-away."""
+
+    plate = Str(required=True, validate=length(1, 20))
+    reason = Str(required=True, validate=length(1, 200))
+
+
+class DeliveriesQuerySchema(BaseSchema):
+    day = Str(load_default=None, validate=length(10, 10))
+    status = Str(load_default=None, validate=length(1, 20))
+
+
+class GateLogQuerySchema(BaseSchema):
+    day = Str(load_default=None, validate=length(10, 10))
+
+
+class GateLogExportQuerySchema(BaseSchema):
+    format = Str(load_default="xlsx", validate=validate.OneOf(("csv", "xlsx"), error=_msg(
+        "格式应为 csv 或 xlsx", "format must be csv or xlsx")))
+    from_ = Str(load_default=None, data_key="from", validate=length(10, 10))
+    to = Str(load_default=None, validate=length(10, 10))
+
+
+class SiteOutSchema(Schema):
+    site_id = fields.String()
+    name = fields.String()
+    community_id = fields.String(allow_none=True)
+    sub_district_id = fields.String()
+    lead_hours = fields.Integer()
+    test_valid_hours = fields.Integer()
+    rest_minutes = fields.Integer()
+    disinfectant = fields.String()
+    ratio = fields.String()
+    unloading_points = fields.List(fields.Dict())
+    handover_area = fields.String()
+
+
+class SitesOutSchema(Schema):
+    sites = fields.List(fields.Nested(SiteOutSchema))
+
+
+class DeliveryOutSchema(Schema):
+    delivery_id = fields.String()
+    site_id = fields.String()
+    supplier_id = fields.String()
+    supplier_name = fields.String()
+    plate = fields.String()
+    vehicle_type = fields.String()
+    mode = fields.String()
+    arrive_from = fields.String()
+    arrive_until = fields.String()
+    cargo = fields.List(fields.String())
+    round_ids = fields.List(fields.String())
+    note = fields.String()
+    status = fields.String()
+    people = fields.List(fields.Dict())
+    review = fields.Dict(allow_none=True)
+    gate = fields.Dict()
+    server_now = fields.String()
+
+
+class DeliveriesOutSchema(Schema):
+    day = fields.String()
+    deliveries = fields.List(fields.Nested(DeliveryOutSchema))
+
+
+class DocumentUploadOutSchema(Schema):
+    url = fields.String()
+    fields_ = fields.Dict(data_key="fields")
+    key = fields.String()
+    max_bytes = fields.Integer()
+    content_types = fields.List(fields.String())
+
+
+class LinkOutSchema(Schema):
+    url = fields.String()
+
+
+class GateEventOutSchema(Schema):
+    event_id = fields.String()
+    at = fields.String()
+    type = fields.String()
+    delivery_id = fields.String(allow_none=True)
+    plate = fields.String()
+    by = fields.String()
+    by_role = fields.String()
+    details = fields.Dict()
+    deviation = fields.String(allow_none=True)
+
+
+class GateLogOutSchema(Schema):
+    day = fields.String()
+    events = fields.List(fields.Nested(GateEventOutSchema))
+    deviations = fields.List(fields.Nested(GateEventOutSchema))

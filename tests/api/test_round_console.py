@@ -292,15 +292,15 @@ def test_packed__an_order_cancelled_meanwhile__is_left_out_and_the_rest_are_pack
     placed = order_all(client, demo, rnd, FLATS[:3])
     confirm(client, demo, rnd["round_id"], *[p["order_id"] for p in placed])
     close(client, demo, rnd["round_id"])
-    original = packing._pack
+    original = packing._transition
 
-    def cancel_first_then_pack(orders, by):
+    def cancel_first_then_pack(orders, actions, from_statuses):
         # The supplier cancels (for a refund) one of the bags between the read and the write.
         post(client, f"/api/rounds/{rnd['round_id']}/orders/{orders[0].order_id}/cancel", {"reason": "缺货"},
              demo["tokens"]["supplier"])
-        return original(orders, by)
+        return original(orders, actions, from_statuses)
 
-    monkeypatch.setattr(packing, "_pack", cancel_first_then_pack)
+    monkeypatch.setattr(packing, "_transition", cancel_first_then_pack)
     response = packed(client, demo, rnd["round_id"], community_id=demo["community_id"])
     assert response.json_body["packed"] == 2
     assert sorted(statuses(rnd["round_id"]).values()) == ["cancelled", "packed", "packed"]
