@@ -977,9 +977,14 @@ class TurnAwaySchema(BaseSchema):
     reason = Str(required=True, validate=length(1, 200))
 
 
+DELIVERY_STATUSES = ("submitted", "approved", "rejected", "arrived", "disinfected", "routed", "released",
+                     "unloaded", "departed", "set_down", "left")
+
+
 class DeliveriesQuerySchema(BaseSchema):
     day = Str(load_default=None, validate=length(10, 10))
-    status = Str(load_default=None, validate=length(1, 20))
+    status = Str(load_default=None, validate=validate.OneOf(DELIVERY_STATUSES, error=_msg(
+        "不认识的状态", "Unknown status")))
 
 
 class GateLogQuerySchema(BaseSchema):
