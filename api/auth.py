@@ -11,6 +11,7 @@
 | reviewer     | site         | site id          | staff id        |
 | gate_officer | site         | site id          | staff id        |
 | supervisor   | site         | site id          | staff id        |
+| supply_point | supply_point | supply point id  | staff id        |
 
 A site (门岗) is a community's gate, or a campus run the same way (api/sites.py).
 
@@ -43,6 +44,7 @@ SCOPE_OF_ROLE = {
     "reviewer": "site",
     "gate_officer": "site",
     "supervisor": "site",
+    "supply_point": "supply_point",
 }
 SITE_ROLES = ("reviewer", "gate_officer", "supervisor")
 STAFF_ROLES = frozenset(SCOPE_OF_ROLE) - {"resident"}

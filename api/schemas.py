@@ -15,7 +15,8 @@ from api.errors import BadInput
 PHONE_PATTERN = r"^1[3-9][0-9]{9}\Z"
 # A mobile, or a landline with its area code (0710-3456789): flats without a smartphone.
 PHONE_OR_LANDLINE_PATTERN = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|)\Z"  # or none at all
-ROLES = ("resident", "volunteer", "liaison", "info_officer", "supplier", "admin", "reviewer", "gate_officer", "supervisor")
+ROLES = ("resident", "volunteer", "liaison", "info_officer", "supplier", "admin", "reviewer", "gate_officer", "supervisor",
+         "supply_point")
 MAX_QTY = 99
 
 
@@ -307,8 +308,8 @@ class InviteSchema(BaseSchema):
     """A staff invite: POST /api/invites."""
 
     role = Str(required=True, validate=validate.OneOf(
-        ROLES[1:], error=_msg("角色应为 volunteer、liaison、info_officer、supplier、admin、reviewer、gate_officer 或 supervisor",
-                              "role must be volunteer, liaison, info_officer, supplier, admin, reviewer, gate_officer or supervisor")))
+        ROLES[1:], error=_msg("角色应为 volunteer、liaison、info_officer、supplier、admin、reviewer、gate_officer、supervisor 或 supply_point",
+                              "role must be volunteer, liaison, info_officer, supplier, admin, reviewer, gate_officer, supervisor or supply_point")))
     scope_id = Str(required=True, validate=length(1, 40))
     name = Str(load_default="", validate=length(0, 20))
 

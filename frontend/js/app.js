@@ -32,6 +32,10 @@ import { siteView } from './views/site.js';
 import { deliveriesView, newDeliveryView } from './views/deliveries.js';
 import { reviewView } from './views/review.js';
 import { gateLogView } from './views/gatelog.js';
+import { supplyDashboardView } from './views/supply.js';
+import { marketReportView } from './views/market.js';
+import { demandView } from './views/demand.js';
+import { ledgerView } from './views/ledger.js';
 
 const ROUTES = [
   { re: /^#\/join\/([^/?#]+)$/, view: joinView, name: 'join', title: 'join.title', needsSession: false },
@@ -72,6 +76,12 @@ const ROUTES = [
   { re: /^#\/staff\/deliveries\/new\/?$/, view: newDeliveryView, name: 'new-delivery', title: 'dl.new_title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/review\/?$/, view: reviewView, name: 'review', title: 'rv.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/gate-log\/?$/, view: gateLogView, name: 'gate-log', title: 'gl.title', needsSession: false, needsStaff: true },
+  // The sub-district's supply chain (plans 3, 4): its dashboard (admin); a supply point's daily report;
+  // a community's demand report and ledgers (liaison, information officer).
+  { re: /^#\/staff\/supply\/?$/, view: supplyDashboardView, name: 'supply', title: 'sc.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/market\/?$/, view: marketReportView, name: 'market', title: 'mk.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/demand\/?$/, view: demandView, name: 'demand', title: 'dm.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/ledger\/?$/, view: ledgerView, name: 'ledger', title: 'lg.title', needsSession: false, needsStaff: true },
 ];
 
 let navId = 0;

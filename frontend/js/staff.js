@@ -6,7 +6,7 @@
 // (role, scope_id, exp) to show who is signed in; it cannot and does not
 // verify it — the API does that on every request.
 const KEY = 'baogong.staff';
-export const ROLES = ['admin', 'liaison', 'info_officer', 'volunteer', 'supplier', 'reviewer', 'gate_officer', 'supervisor'];
+export const ROLES = ['admin', 'liaison', 'info_officer', 'volunteer', 'supplier', 'reviewer', 'gate_officer', 'supervisor', 'supply_point'];
 
 /** Roles that run one community's console (roster, special households, assisted orders). */
 export const CONSOLE_ROLES = ['liaison', 'info_officer'];

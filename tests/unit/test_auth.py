@@ -69,7 +69,7 @@ def test_token__expires_after_its_lifetime(aws, role, days_valid):
 @pytest.mark.parametrize("role, scope", [
     ("resident", "household"), ("volunteer", "community"), ("liaison", "community"),
     ("supplier", "supplier"), ("admin", "sub_district"),
-    ("reviewer", "site"), ("gate_officer", "site"), ("supervisor", "site"),
+    ("reviewer", "site"), ("gate_officer", "site"), ("supervisor", "site"), ("supply_point", "supply_point"),
 ])
 def test_principal__role_maps_to_its_scope(role, scope):
     assert Principal(role=role, scope_id="x", subject="x").scope == scope
@@ -77,7 +77,7 @@ def test_principal__role_maps_to_its_scope(role, scope):
 
 def test_staff_roles__are_every_role_but_resident():
     assert auth.STAFF_ROLES == {"volunteer", "liaison", "info_officer", "supplier", "admin",
-                                "reviewer", "gate_officer", "supervisor"}
+                                "reviewer", "gate_officer", "supervisor", "supply_point"}
 
 
 def test_require__allowed_role__returns_the_principal(aws):

@@ -1,0 +1,3 @@
+// Placeholder: replaced by the supply-chain screens being written now.
+import { h, clear } from '../ui.js';
+export async function demandView(root) { clear(root); root.appendChild(h('p', null, '…')); }
