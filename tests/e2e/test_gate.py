@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 
 from tests.stackrunner import DevStack
 
+pytestmark = pytest.mark.browser
 WIDTH, HEIGHT = 360, 740
 BEIJING = timezone(timedelta(hours=8))
 DOCUMENTS = ("health_code", "travel_record", "identity", "test_report", "commitment")
