@@ -273,8 +273,15 @@ def test_gate_officer__vehicle_that_enters__arrival_disinfection_rest_unloading_
     r = requests.post(f"{base}/api/sites/{sid}/deliveries/{did}/gate", json={"action": "release"},
                       headers=bearer(scene["officer"]), timeout=30)
     assert r.status_code == 422, r.text
-    assert r.json()["error"]["code"] == "resting", r.text
-    assert delivery_of(scene, did)["status"] == "routed"
+    refusal = r.json()["error"]
+    assert refusal["code"] == "resting", r.text
+    resting = delivery_of(scene, did)
+    assert resting["status"] == "routed"
+    ends = refusal["fields"]["rest_ends_at"]
+    assert (ends[0] if isinstance(ends, list) else ends) == resting["gate"]["rest_ends_at"], refusal
+    log = call("GET", base, f"/api/sites/{sid}/log", scene["reviewer"])
+    assert [e["type"] for e in log["deviations"] if e["delivery_id"] == did] == ["release_refused"], log["deviations"]
+    assert [e["deviation"] for e in log["deviations"] if e["delivery_id"] == did] == ["release_before_rest"]
 
     # The countdown ticks with the phone's clock.
     before = seconds_shown(page)
