@@ -1,5 +1,5 @@
 """Time: stored in UTC, shown in Asia/Shanghai. The one place that asks what time it is."""
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -19,3 +19,25 @@ def iso(moment: datetime | None) -> str | None:
 def shanghai(moment: datetime) -> str:
     """How a person in China reads the time: 2026-11-29 12:00."""
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def today() -> date:
+    """Today's date in Beijing: the day a report, a log page or a delivery belongs to."""
+    return now().astimezone(SHANGHAI).date()
+
+
+def day_of(text: str | None, field: str = "day") -> date:
+    """A Beijing calendar day from YYYY-MM-DD; today without one; a 400 naming `field` if malformed."""
+    if not text:
+        return today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        from api.errors import BadInput
+        raise BadInput("日期格式应为 YYYY-MM-DD", "The day must be YYYY-MM-DD",
+                       fields={field: ["应为 YYYY-MM-DD / Must be YYYY-MM-DD"]}) from None
+
+
+def day_start(day: date) -> datetime:
+    """00:00 Beijing of `day`, in UTC."""
+    return datetime.combine(day, time(0), SHANGHAI).astimezone(timezone.utc)

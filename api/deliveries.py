@@ -233,7 +233,7 @@ def one(principal: Principal, site_id: str, delivery_id: str) -> dict:
 def of_day(principal: Principal, site_id: str, day: str | None, status: str | None) -> dict:
     """The deliveries arriving on a Beijing day, in arrival order: one Query on the day's prefix."""
     sites.for_caller(principal, site_id)
-    when = gate_log.day_of(day)
+    when = clock.day_of(day)
     with storage_errors():
         found = list(Delivery.query(f"SITE#{site_id}", Delivery.sk.startswith(f"DELIVERY#{when:%Y%m%d}-"),
                                     consistent_read=True))

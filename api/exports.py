@@ -257,7 +257,7 @@ def safe_cell(value):
     return value
 
 
-def _yuan(fen: int) -> str:
+def yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
@@ -282,7 +282,7 @@ def _packing_row(selection: Selection, order: Order) -> list:
     own = selection.for_supplier
     return [selection.names.get(order.community_id, ""), order.building, order.unit, order.room,
             order.phone if own else mask_phone(order.phone or ""), order.pickup_code if own else "",
-            _items_text(order), _yuan(int(order.total_fen)),
+            _items_text(order), yuan(int(order.total_fen)),
             f"{STATUS_TEXT.get(order.status, order.status)} {order.status}", order.order_id,
             clock.shanghai(order.created_at)]
 
@@ -471,7 +471,7 @@ def _picklist_rows(selection: Selection, scope: str, counts: list[tuple[str, int
             continue
         spec = "、".join(f"{i.name} {i.qty} {i.unit}".strip() for i in bundle.items)
         price = int(bundle.price_fen)
-        rows.append([name, "套餐 Bundle", bundle.name, spec, qty, _yuan(price), _yuan(price * qty)])
+        rows.append([name, "套餐 Bundle", bundle.name, spec, qty, yuan(price), yuan(price * qty)])
         for item in bundle.items:
             key = (item.name, f"{item.qty} {item.unit}".strip())
             items[key] = items.get(key, 0) + qty

@@ -7,7 +7,7 @@ release tried before the rest had ended (refused, and logged), a plate turned aw
 """
 import csv
 import io
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta, timezone
 
 from api import clock, exports, ids
 from api.auth import Principal
@@ -49,20 +49,8 @@ def view(record: GateEvent) -> dict:
             "deviation": record.deviation}
 
 
-def day_of(text: str | None, field: str = "day") -> date:
-    """A Beijing calendar day from YYYY-MM-DD; today without one."""
-    if not text:
-        return clock.now().astimezone(clock.SHANGHAI).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadInput("日期格式应为 YYYY-MM-DD", "The day must be YYYY-MM-DD",
-                       fields={field: ["应为 YYYY-MM-DD / Must be YYYY-MM-DD"]}) from None
-
-
 def _bounds(first: date, last: date) -> tuple[str, str]:
-    start = datetime.combine(first, time(0), clock.SHANGHAI).astimezone(timezone.utc)
-    end = datetime.combine(last + timedelta(days=1), time(0), clock.SHANGHAI).astimezone(timezone.utc)
+    start, end = clock.day_start(first), clock.day_start(last + timedelta(days=1))
     return f"EVENT#{start:%Y-%m-%dT%H:%M:%S}", f"EVENT#{end:%Y-%m-%dT%H:%M:%S}"
 
 
@@ -73,7 +61,7 @@ def events(site_id: str, first: date, last: date):
 
 def day(site_id: str, text: str | None) -> dict:
     """The events of one Beijing day, oldest first, and the deviations among them: one Query."""
-    when = day_of(text)
+    when = clock.day_of(text)
     with storage_errors():
         found = [view(e) for e in events(site_id, when, when)]
     return {"day": when.isoformat(), "events": found, "deviations": [e for e in found if e["deviation"]]}
@@ -97,7 +85,7 @@ def export(site_id: str, site_name: str, query: dict) -> tuple[str, str, str | b
     fmt = query.get("format") or "xlsx"
     if fmt not in ("csv", "xlsx"):
         raise BadInput("格式应为 csv 或 xlsx", "format must be csv or xlsx", fields={"format": ["csv | xlsx"]})
-    first, last = day_of(query.get("from_"), "from"), day_of(query.get("to"), "to")
+    first, last = clock.day_of(query.get("from_"), "from"), clock.day_of(query.get("to"), "to")
     if last < first or (last - first).days >= MAX_EXPORT_DAYS:
         raise BadInput(f"日期范围应为 1 到 {MAX_EXPORT_DAYS} 天，且结束不早于开始",
                        f"The range must run forwards and span 1 to {MAX_EXPORT_DAYS} days",

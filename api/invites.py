@@ -16,7 +16,7 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import auth, clock, communities, config, ids, sites, suppliers
+from api import auth, clock, communities, config, ids, monitoring, sites, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Conflict, Forbidden, NotFound, Refused, storage_errors
 from api.models import Community, InfoOfficer, Invite, StaffMember, SubDistrict, transaction_connection
@@ -45,6 +45,11 @@ def _sub_district_of(role: str, scope_id: str) -> str:
     if auth.SCOPE_OF_ROLE[role] == "site":
         try:
             return sites.get(scope_id).sub_district_id
+        except NotFound:
+            raise missing from None
+    if role == "supply_point":
+        try:
+            return monitoring.get_point(scope_id).sub_district_id
         except NotFound:
             raise missing from None
     try:

@@ -107,7 +107,7 @@ def label_of(order, community_name: str) -> Label:
 _registered = False
 
 
-def _register_font() -> None:
+def register_font() -> None:
     global _registered
     if not _registered:
         pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
@@ -121,7 +121,7 @@ def render(orders, names: dict[str, str], layout_name: str = DEFAULT_LAYOUT, tit
     is returned), else returned as bytes. `progress(n)` is called after every page with the labels so far.
     """
     layout = LAYOUTS[layout_name]
-    _register_font()
+    register_font()
     buffer = io.BytesIO() if out is None else out
     # The initial font is ours, so no unembedded Helvetica is referenced by any page.
     canvas = Canvas(buffer, pagesize=(layout.page[0] * mm, layout.page[1] * mm), pageCompression=1,

@@ -36,6 +36,9 @@ class OwnerIndex(GlobalSecondaryIndex):
     GSI1PK=SUPPLIER#<sid>   GSI1SK=ROUND#<round_id>  a supplier's rounds
     GSI1PK=SUPPLIER#<sid>   GSI1SK=DELIVERY#<delivery_id>
                             a supplier's vehicle registrations, by arrival day
+    GSI1PK=DEMAND#<sd>#<day>  GSI1SK=COMMUNITY#<cid>#v<nn>   a day's demand reports in a sub-district
+    GSI1PK=ALLOCTO#<cid>    GSI1SK=ALLOC#<aid>       the allocations bound for a community
+    GSI1PK=MARKET#<sd>#<day>  GSI1SK=POINT#<pid>#v<nn>      a day's market reports in a sub-district
     GSI1PK=SPECIAL#<cid>    GSI1SK=CHECKIN#<since>#<flat_key>
                             a community's special households, longest unchecked first (sparse:
                             only flagged households carry it); <since> is the last check-in, or
@@ -627,6 +630,205 @@ class GateEvent(Item, discriminator="GateEvent"):
     at = UTCDateTimeAttribute()
     details = MapAttribute(default=dict)
     deviation = UnicodeAttribute(null=True)
+
+
+class DemandLine(MapAttribute):
+    category = UnicodeAttribute()
+    quantity = NumberAttribute()
+    unit = UnicodeAttribute()
+    note = UnicodeAttribute(default="")
+
+
+class DemandReport(Item, discriminator="DemandReport"):
+    """需求上报 a community's needs for a day; a replaced report stays, with `current` False.
+
+    PK=COMMUNITY#<cid>  SK=DEMAND#<day>#v<nn>;  GSI1PK=DEMAND#<sd>#<day>  GSI1SK=COMMUNITY#<cid>#v<nn>
+    """
+
+    community_id = UnicodeAttribute()
+    community_name = UnicodeAttribute()
+    sub_district_id = UnicodeAttribute()
+    day = UnicodeAttribute()
+    version = NumberAttribute()
+    lines = ListAttribute(of=DemandLine)
+    current = BooleanAttribute(default=True)
+    reported_by = UnicodeAttribute()
+    reported_at = UTCDateTimeAttribute()
+
+
+class StepRecord(MapAttribute):
+    status = UnicodeAttribute()
+    by = UnicodeAttribute()
+    by_role = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    note = UnicodeAttribute(default="")
+
+
+class Settlement(MapAttribute):
+    unit_price_fen = NumberAttribute()
+    price_source = UnicodeAttribute()  # market | entered
+    reason = UnicodeAttribute(default="")
+    amount_fen = NumberAttribute()
+    settled_at = UTCDateTimeAttribute()
+    settled_by = UnicodeAttribute()
+    paid_at = UTCDateTimeAttribute(null=True)
+
+
+class Allocation(Item, discriminator="Allocation"):
+    """调拨单 an allocation order (or a government reserve release, 政府储备投放) to a community.
+
+    PK=SUBDISTRICT#<sd>  SK=ALLOC#<aid>;  GSI1PK=ALLOCTO#<cid>  GSI1SK=ALLOC#<aid>
+    Every step is conditional on the status read; `distributed_qty` grows with the community's
+    distribute lines, in the same transaction, never past `quantity`.
+    """
+
+    allocation_id = UnicodeAttribute()
+    sub_district_id = UnicodeAttribute()
+    category = UnicodeAttribute()
+    quantity = NumberAttribute()
+    unit = UnicodeAttribute()
+    spec = UnicodeAttribute(default="")
+    unit_price_fen = NumberAttribute()
+    source = UnicodeAttribute()  # supplier | reserve
+    supplier_id = UnicodeAttribute(null=True)
+    supplier_name = UnicodeAttribute(default="")
+    reserve_name = UnicodeAttribute(default="")
+    community_id = UnicodeAttribute()
+    community_name = UnicodeAttribute()
+    destination = UnicodeAttribute(default="")
+    deliver_at = UTCDateTimeAttribute()
+    contact_name = UnicodeAttribute()
+    contact_phone = UnicodeAttribute()
+    status = UnicodeAttribute()
+    history = ListAttribute(of=StepRecord, default=list)
+    allocated_on = UnicodeAttribute(null=True)  # YYYY-MM-DD, Beijing: the day of the market price
+    distributed_qty = NumberAttribute(default=0)
+    distributed_at = UTCDateTimeAttribute(null=True)  # the end of supply: settlement falls due from here
+    settlement = Settlement(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class StockBalance(Item, discriminator="StockBalance"):
+    """A community's balance of one category and unit.  PK=COMMUNITY#<cid>  SK=STOCK#<category>#<unit>
+
+    Changed only with a ledger line, in one transaction conditional on `seq` (the number of lines so
+    far), so each line's `balance_after` is exact and the balance is never below zero.
+    """
+
+    category = UnicodeAttribute()
+    unit = UnicodeAttribute()
+    balance = NumberAttribute(default=0)
+    seq = NumberAttribute(default=0)
+
+
+class StockLine(Item, discriminator="StockLine"):
+    """收发台账 one line of a community's receive or distribute ledger; append-only.
+
+    PK=COMMUNITY#<cid>  SK=STOCKLINE#<line_id>; a correction is a new line with `corrects`.
+    """
+
+    line_id = UnicodeAttribute()
+    line_kind = UnicodeAttribute()  # receive | distribute | correction
+    category = UnicodeAttribute()
+    unit = UnicodeAttribute()
+    quantity = NumberAttribute()  # signed: receive +, distribute −
+    balance_after = NumberAttribute()
+    allocation_id = UnicodeAttribute(null=True)
+    to = MapAttribute(null=True)
+    corrects = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(default="")
+    note = UnicodeAttribute(default="")
+    by = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class Commodity(MapAttribute):
+    commodity_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    category = UnicodeAttribute()
+    unit = UnicodeAttribute()
+
+
+class SupplyPoint(Item, discriminator="SupplyPoint"):
+    """保供网点 a supply point reporting price and stock daily (plan 4).  PK=POINT#<pid>  SK=POINT"""
+
+    point_id = UnicodeAttribute()
+    sub_district_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    point_kind = UnicodeAttribute()  # market | supermarket | shop | enterprise
+    address = UnicodeAttribute(default="")
+    usual_markup_pct = NumberAttribute(default=20)
+    commodities = ListAttribute(of=Commodity, default=list)
+    created_at = UTCDateTimeAttribute()
+
+
+class PriceLine(MapAttribute):
+    commodity_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    category = UnicodeAttribute()
+    unit = UnicodeAttribute()
+    price_fen = NumberAttribute()
+    cost_fen = NumberAttribute()
+    stock = NumberAttribute()
+    sales = NumberAttribute()
+
+
+class PointReport(Item, discriminator="PointReport"):
+    """A supply point's figures for one day; a replaced one stays with `current` False.
+
+    PK=POINT#<pid>  SK=REPORT#<day>#v<nn>;  GSI1PK=MARKET#<sd>#<day>  GSI1SK=POINT#<pid>#v<nn>
+    """
+
+    point_id = UnicodeAttribute()
+    point_name = UnicodeAttribute()
+    sub_district_id = UnicodeAttribute()
+    day = UnicodeAttribute()
+    version = NumberAttribute()
+    lines = ListAttribute(of=PriceLine)
+    current = BooleanAttribute(default=True)
+    reported_by = UnicodeAttribute()
+    reported_at = UTCDateTimeAttribute()
+
+
+class MarketAlert(Item, discriminator="MarketAlert"):
+    """An alert from a point's report (库销比 low or falling, a price jump, gouging).
+
+    PK=MARKET#<sd>  SK=ALERT#<day>#<alert_id>
+    """
+
+    alert_id = UnicodeAttribute()
+    alert_kind = UnicodeAttribute()
+    point_id = UnicodeAttribute()
+    point_name = UnicodeAttribute()
+    commodity = UnicodeAttribute()
+    day = UnicodeAttribute()
+    value = NumberAttribute()
+    threshold = NumberAttribute()
+    text = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class MarketSummary(Item, discriminator="MarketSummary"):
+    """The scheduled daily or periodic (10th, 20th, 30th) market report of a sub-district.
+
+    PK=MARKET#<sd>  SK=SUMMARY#<daily|periodic>#<day>; the sub-districts to report on are listed at
+    PK=MARKETS  SK=SUBDISTRICT#<sd> (written with their first supply point).
+    """
+
+    report_kind = UnicodeAttribute()
+    day = UnicodeAttribute()
+    period_from = UnicodeAttribute()
+    period_to = UnicodeAttribute()
+    commodities = ListAttribute(default=list)  # [{name, category, unit, avg_fen, min_fen, max_fen, stock, sales}]
+    missing = ListAttribute(default=list)      # [{point_id, name}]
+    alerts = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+
+
+class MarketRegistry(Item, discriminator="MarketRegistry"):
+    """A sub-district with supply points, for the scheduled report.  PK=MARKETS  SK=SUBDISTRICT#<sd>"""
+
+    sub_district_id = UnicodeAttribute()
 
 
 # Created here, on the base model, so every model class inherits this one

@@ -1070,3 +1070,156 @@ class GateLogOutSchema(Schema):
     day = fields.String()
     events = fields.List(fields.Nested(GateEventOutSchema))
     deviations = fields.List(fields.Nested(GateEventOutSchema))
+
+
+# --- the sub-district's supply chain (api/demand.py, allocations.py, stock_ledger.py, settlements.py, monitoring.py)
+
+SUPPLY_CATEGORIES = ("rice", "flour", "oil", "meat", "eggs", "milk", "vegetables", "water", "protective", "other")
+_CATEGORY = validate.OneOf(SUPPLY_CATEGORIES, error=_msg(
+    "类别应为 rice、flour、oil、meat、eggs、milk、vegetables、water、protective 或 other",
+    "category must be rice, flour, oil, meat, eggs, milk, vegetables, water, protective or other"))
+_DAY = validate.Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", error=_msg("日期应为 YYYY-MM-DD", "The day must be YYYY-MM-DD"))
+_QUANTITY = between(1, 10_000_000)
+
+
+class DemandLineSchema(BaseSchema):
+    category = Str(required=True, validate=_CATEGORY)
+    quantity = Int(required=True, validate=_QUANTITY)
+    unit = Str(required=True, validate=length(1, 8))
+    note = Str(load_default="", validate=length(0, 100))
+
+
+class DemandReportSchema(BaseSchema):
+    """需求上报: POST /api/communities/{cid}/demand."""
+
+    day = Str(load_default=None, validate=_DAY)
+    lines = List(Nested(DemandLineSchema), required=True, validate=length(1, 50))
+    replace = fields.Boolean(load_default=False)
+
+
+class DayQuerySchema(BaseSchema):
+    day = Str(load_default=None, validate=_DAY)
+
+
+class AllocationSchema(BaseSchema):
+    """调拨单: POST /api/allocations."""
+
+    category = Str(required=True, validate=_CATEGORY)
+    quantity = Int(required=True, validate=_QUANTITY)
+    unit = Str(required=True, validate=length(1, 8))
+    spec = Str(load_default="", validate=length(0, 60))
+    unit_price = Yuan(required=True)
+    source = Str(required=True, validate=validate.OneOf(("supplier", "reserve"), error=_msg(
+        "来源应为 supplier（供应企业）或 reserve（政府储备）", "source must be supplier or reserve")))
+    supplier_id = Str(load_default=None, validate=length(1, 40))
+    reserve_name = Str(load_default="", validate=length(0, 40))
+    community_id = Str(required=True, validate=length(1, 40))
+    deliver_at = AwareDateTime(required=True)
+    contact_name = Str(required=True, validate=length(1, 20))
+    contact_phone = Str(required=True, validate=_PHONE_OR_LANDLINE)
+
+
+ALLOCATION_STATUSES = ("requested", "allocated", "dispatched", "received", "distributed", "settled")
+
+
+class AllocationsQuerySchema(BaseSchema):
+    status = Str(load_default=None, validate=validate.OneOf(ALLOCATION_STATUSES, error=_msg("不认识的状态", "Unknown status")))
+    community_id = Str(load_default=None, validate=length(1, 40))
+
+
+class AdvanceSchema(BaseSchema):
+    """调拨单下一步: POST /api/allocations/{aid}/advance."""
+
+    to = Str(required=True, validate=validate.OneOf(ALLOCATION_STATUSES[1:5], error=_msg(
+        "应为 allocated、dispatched、received 或 distributed", "to must be allocated, dispatched, received or distributed")))
+    note = Str(load_default="", validate=length(0, 200))
+
+
+class DistributeTargetSchema(BaseSchema):
+    kind = Str(required=True, validate=validate.OneOf(("households", "round", "special"), error=_msg(
+        "应为 households、round 或 special", "Must be households, round or special")))
+    text = Str(required=True, validate=length(1, 200))
+
+
+class DistributeSchema(BaseSchema):
+    """发放: POST /api/communities/{cid}/ledger/distribute."""
+
+    allocation_id = Str(required=True, validate=length(1, 40))
+    quantity = Int(required=True, validate=_QUANTITY)
+    to = Nested(DistributeTargetSchema, required=True)
+    note = Str(load_default="", validate=length(0, 200))
+
+
+class CorrectionSchema(BaseSchema):
+    """更正: POST /api/communities/{cid}/ledger/{line_id}/correct."""
+
+    quantity_delta = Int(required=True, validate=[between(-10_000_000, 10_000_000), validate.NoneOf(
+        (0,), error=_msg("更正数量不能为 0", "The correction must not be 0"))])
+    reason = Str(required=True, validate=length(1, 200))
+
+
+class LedgerQuerySchema(BaseSchema):
+    category = Str(load_default=None, validate=_CATEGORY)
+    unit = Str(load_default=None, validate=length(1, 8))
+    cursor = Str(load_default=None, validate=length(1, 400))
+
+
+class SettleSchema(BaseSchema):
+    """结算: POST /api/allocations/{aid}/settle."""
+
+    price_source = Str(required=True, validate=validate.OneOf(("market", "entered"), error=_msg(
+        "价格来源应为 market（当日市场价）或 entered（录入价）", "price_source must be market or entered")))
+    unit_price = Yuan(load_default=None)
+    reason = Str(load_default="", validate=length(0, 200))
+
+
+class StatementQuerySchema(BaseSchema):
+    supplier_id = Str(load_default=None, validate=length(1, 40))
+    community_id = Str(load_default=None, validate=length(1, 40))
+    format = Str(load_default="xlsx", validate=validate.OneOf(("xlsx", "pdf"), error=_msg(
+        "格式应为 xlsx 或 pdf", "format must be xlsx or pdf")))
+
+
+class CommoditySchema(BaseSchema):
+    commodity_id = Str(load_default=None, validate=length(1, 40))
+    name = Str(required=True, validate=length(1, 30))
+    category = Str(required=True, validate=_CATEGORY)
+    unit = Str(required=True, validate=length(1, 8))
+
+
+class SupplyPointSchema(BaseSchema):
+    """保供网点: POST /api/supply-points (and PUT /api/supply-points/{pid})."""
+
+    name = Str(required=True, validate=length(1, 40))
+    kind = Str(required=True, validate=validate.OneOf(("market", "supermarket", "shop", "enterprise"), error=_msg(
+        "类型应为 market、supermarket、shop 或 enterprise", "kind must be market, supermarket, shop or enterprise")))
+    address = Str(load_default="", validate=length(0, 100))
+    usual_markup_pct = Int(load_default=20, validate=between(0, 200))
+    commodities = List(Nested(CommoditySchema), required=True, validate=length(1, 60))
+
+
+class PriceLineSchema(BaseSchema):
+    commodity_id = Str(required=True, validate=length(1, 40))
+    price = Yuan(required=True)
+    cost = Yuan(required=True)
+    stock = Int(required=True, validate=between(0, 10_000_000))
+    sales = Int(required=True, validate=between(0, 10_000_000))
+
+
+class PointReportSchema(BaseSchema):
+    """每日报送: POST /api/supply-points/{pid}/reports."""
+
+    day = Str(load_default=None, validate=_DAY)
+    replace = fields.Boolean(load_default=False)
+    lines = List(Nested(PriceLineSchema), required=True, validate=length(1, 60))
+
+
+class SeriesQuerySchema(BaseSchema):
+    commodity = Str(required=True, validate=length(1, 30))
+    point_id = Str(load_default=None, validate=length(1, 40))
+    days = fields.Integer(load_default=30, validate=between(2, 120))  # from the query string: "30"
+
+
+class MarketReportsQuerySchema(BaseSchema):
+    kind = Str(load_default="daily", validate=validate.OneOf(("daily", "periodic"), error=_msg(
+        "应为 daily 或 periodic", "Must be daily or periodic")))
