@@ -27,15 +27,22 @@ import './strings/supplier.js';
 import { newRoundView } from './views/newround.js';
 import { roundConsoleView } from './views/supplier.js';
 import { pickupHomeView, pickupListView, doorListView } from './views/pickup.js';
-import { gateView, gateDeliveryView } from './views/gate.js';
-import { siteView } from './views/site.js';
-import { deliveriesView, newDeliveryView } from './views/deliveries.js';
-import { reviewView } from './views/review.js';
-import { gateLogView } from './views/gatelog.js';
-import { supplyDashboardView } from './views/supply.js';
-import { marketReportView } from './views/market.js';
-import { demandView } from './views/demand.js';
-import { ledgerView } from './views/ledger.js';
+
+/** A view loaded on first use: the gate's and the sub-district's screens stay off a resident's first load. */
+function lazy(path, name) {
+  return async (root, params, ctx) => (await import(path))[name](root, params, ctx);
+}
+const gateView = lazy('./views/gate.js', 'gateView');
+const gateDeliveryView = lazy('./views/gate.js', 'gateDeliveryView');
+const siteView = lazy('./views/site.js', 'siteView');
+const deliveriesView = lazy('./views/deliveries.js', 'deliveriesView');
+const newDeliveryView = lazy('./views/deliveries.js', 'newDeliveryView');
+const reviewView = lazy('./views/review.js', 'reviewView');
+const gateLogView = lazy('./views/gatelog.js', 'gateLogView');
+const supplyDashboardView = lazy('./views/supply.js', 'supplyDashboardView');
+const marketReportView = lazy('./views/market.js', 'marketReportView');
+const demandView = lazy('./views/demand.js', 'demandView');
+const ledgerView = lazy('./views/ledger.js', 'ledgerView');
 
 const ROUTES = [
   { re: /^#\/join\/([^/?#]+)$/, view: joinView, name: 'join', title: 'join.title', needsSession: false },
@@ -178,6 +185,8 @@ async function render({ refresh = true } = {}) {
   };
   try {
     await route.view(root, route.params, ctx);
+    // A lazily loaded view brings its own strings: name the page again now that they are there.
+    if (ctx.isCurrent()) document.title = `${t(route.title)} · ${t('app.name')}`;
   } catch (err) {
     if (!ctx.isCurrent()) return;
     if (err && err.status === 401) {
