@@ -3,6 +3,8 @@ registration checked rule by rule with the clock frozen (lead time, the test's 4
 plates, ID numbers, phones, people, documents, rounds), each refusal writing nothing; the
 Idempotency-Key; the day's list and the supplier's; document links; and the review.
 """
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,13 @@ from tests.api.gate_helpers import (  # noqa: F401 (fixtures)
 )
 from tests.api.helpers import create_community, create_round, create_sub_district, create_supplier, error_of, \
     put, register, writes
+
+
+DELIVERY_FIELDS = {"delivery_id", "site_id", "supplier_id", "supplier_name", "plate", "vehicle_type", "mode",
+                   "arrive_from", "arrive_until", "cargo", "round_ids", "note", "people", "status", "review", "gate",
+                   "server_now"}
+GATE_FIELDS = {"arrived_at", "outside_window", "disinfections", "rest_ends_at", "point", "released_at",
+               "unloaded_at", "departed_at", "set_down_at", "left_at"}
 
 
 def refused(gate, body, status: int, code: str | None, *paths: str, token: str | None = None) -> dict:
@@ -51,6 +60,11 @@ def test_presign__supplier__201_a_post_form_for_one_png_jpeg_or_pdf_up_to_5mb(ga
     assert form["max_bytes"] in (MB5, 5_000_000)
     assert set(form["content_types"]) == {"image/png", "image/jpeg", "application/pdf"}
     assert gate.presign().json_body["key"] != form["key"]
+    policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+    assert policy["expiration"].startswith(clock.iso(NOW + timedelta(minutes=15))[:19])
+    assert ["content-length-range", 0, form["max_bytes"]] in policy["conditions"] or any(
+        isinstance(c, list) and c[0] == "content-length-range" and c[2] == form["max_bytes"]
+        for c in policy["conditions"])
 
 
 @pytest.mark.parametrize("role", ["reviewer", "gate_officer", "supervisor", "volunteer"])
@@ -82,6 +96,8 @@ def test_register__valid__201_submitted_with_masked_id_and_documents_as_flags(ga
     assert driver["test_at"] == clock.iso(TEST_AT)
     assert "id_number" not in driver and DRIVER_ID not in response.body.decode()
     assert delivery["server_now"] == clock.iso(NOW)
+    assert set(delivery) >= DELIVERY_FIELDS
+    assert set(driver) >= {"role", "name", "id_masked", "phone_masked", "test_at", "documents"}
     assert [d["delivery_id"] for d in mine(gate)] == [delivery["delivery_id"]]
 
 
@@ -412,7 +428,9 @@ def test_document_link__reviewer_gets_a_presigned_link_to_the_file(gate):
         response = gate.get(f"{gate.base}/deliveries/{delivery['delivery_id']}/documents/0/test_report",
                             gate.tokens[role])
         assert response.status_code == 200, (role, response.body)
-        fetched = requests.get(response.json_body["url"], timeout=10)
+        url = response.json_body["url"]
+        assert "X-Amz-Expires=600" in url or "Expires=" in url
+        fetched = requests.get(url, timeout=10)
         assert fetched.status_code == 200 and fetched.content == PDF
 
 
@@ -438,6 +456,8 @@ def test_review__approve__approved_with_who_and_when(gate, frozen):
     assert body["review"]["by"] == staff_id(gate.tokens["reviewer"])
     assert body["review"]["at"] == clock.iso(NOW + timedelta(hours=1))
     assert body["review"]["decision"] in ("approve", "approved")
+    assert set(body["gate"]) >= GATE_FIELDS
+    assert body["gate"]["arrived_at"] is None and body["gate"]["disinfections"] == []
     assert gate.delivery(delivery["delivery_id"])["status"] == "approved"
 
 

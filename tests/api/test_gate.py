@@ -426,6 +426,8 @@ def test_log__every_step_registration_and_review_is_an_event_with_by_and_at(gate
         ON_TIME, DISINFECTED, DISINFECTED + timedelta(minutes=5), REST_ENDS - timedelta(minutes=10), REST_ENDS,
         REST_ENDS + timedelta(minutes=20), REST_ENDS + timedelta(minutes=30))]
     assert len({e["event_id"] for e in before + day}) == 9
+    assert all(set(e) >= {"event_id", "at", "type", "delivery_id", "plate", "by", "by_role", "details", "deviation"}
+               for e in before + day)
 
 
 def test_log__earlier_events_are_never_changed_by_later_steps(gate, frozen):
@@ -565,6 +567,9 @@ def test_export__csv_in_utf8_sig_one_row_per_event_with_the_plates(gate, logged_
     assert len(header) >= 7 and len(rows) == len(logged_days)
     assert plates_of(rows) == [e["plate"] for e in logged_days]
     assert any(cell.startswith("2026-12-02 12:10") for cell in rows[2])  # arrived, in Beijing time
+    officer = staff_id(gate.tokens["gate_officer"])
+    assert any("gate_officer" in cell and officer in cell for cell in rows[2])  # who: role and id
+    assert any(logged_days[2]["delivery_id"] in cell for cell in rows[2])
     assert full_ids_in(response) == []
 
 
