@@ -27,6 +27,9 @@ const STRINGS = {
     'role.liaison': '社区联络人',
     'role.volunteer': '志愿者',
     'role.supplier': '供应商',
+    'role.reviewer': '审核员',
+    'role.gate_officer': '门岗消杀员',
+    'role.supervisor': '督查员',
 
     'staff.title': '工作人员登录',
     'staff.signed_in': '已登录',
@@ -169,6 +172,9 @@ const STRINGS = {
     'role.liaison': 'Community liaison',
     'role.volunteer': 'Volunteer',
     'role.supplier': 'Supplier',
+    'role.reviewer': 'Vehicle reviewer',
+    'role.gate_officer': 'Gate officer',
+    'role.supervisor': 'Supervisor',
 
     'staff.title': 'Staff sign-in',
     'staff.signed_in': 'Signed in',

@@ -1,7 +1,8 @@
 // Staff sign-in: #/signin/<token> (links printed by `make dev`), #/invite/<code>
 // (links from POST /api/invites) and #/staff (who is signed in, sign out).
 // A liaison or information officer also gets the doors into the community's console, a
-// supplier the door into their payment board; the other roles' tools come in later versions.
+// supplier the door into their payment board; the gate's roles (and the site's managers, and a
+// supplier for vehicle registration) the doors into the gate screens.
 import '../strings/roster.js';
 import '../strings/payments.js';
 import '../strings/supplier.js';
@@ -14,6 +15,20 @@ import { uuid } from '../outbox.js';
 import '../strings/pickup.js';
 import '../strings/pickupday.js';
 import { PICKUP_ROLES } from './pickup.js';
+import '../strings/sites.js';
+
+// The site's staff (plan 2) have their tools; the administrator keeps the note (tests/e2e/test_staff.py).
+const SITE_ROLES = ['reviewer', 'gate_officer', 'supervisor'];
+
+/** Roles whose doors lead to the gate screens (plan 2), and where. */
+const GATE_DOORS = {
+  gate_officer: [['gate', '#/staff/gate', 'gs.door_gate']],
+  reviewer: [['review', '#/staff/review', 'gs.door_review'], ['gate-log', '#/staff/gate-log', 'gs.door_log']],
+  supervisor: [['gate-log', '#/staff/gate-log', 'gs.door_log']],
+  supplier: [['deliveries', '#/staff/deliveries', 'gs.door_deliveries']],
+  admin: [['site', '#/staff/site', 'gs.door_site'], ['review', '#/staff/review', 'gs.door_review'], ['gate-log', '#/staff/gate-log', 'gs.door_log']],
+  liaison: [['site', '#/staff/site', 'gs.door_site']],
+};
 
 /** Take the token (or invite code) out of the address bar and the history entry. */
 function leaveForStaffPage() {
@@ -57,12 +72,13 @@ export async function staffView(root, params, ctx) {
     staff.CONSOLE_ROLES.includes(s.role) ? consoleDoors() : null,
     s.role === 'liaison' ? forSupplierDoor() : null,
     s.role === 'supplier' ? supplierDoors() : null,
+    GATE_DOORS[s.role] ? gateDoors(s.role) : null,
     h('dl', { class: 'facts' },
       h('dt', null, t('staff.scope')), h('dd', { class: 'staff-scope', 'data-testid': 'staff-scope' }, s.scope_id),
       Number.isFinite(s.exp)
         ? [h('dt', null, t('staff.valid_until')), h('dd', { 'data-testid': 'staff-valid-until' }, dateTime(new Date(s.exp * 1000).toISOString()))]
         : null),
-    staff.CONSOLE_ROLES.includes(s.role) || PICKUP_ROLES.includes(s.role) || s.role === 'supplier' ? null : h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
+    staff.CONSOLE_ROLES.includes(s.role) || PICKUP_ROLES.includes(s.role) || s.role === 'supplier' || SITE_ROLES.includes(s.role) ? null : h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
     signout));
 }
 
@@ -95,6 +111,16 @@ function forSupplierDoor() {
     h('a', { class: 'door door-2', href: '#/staff/rounds/new', 'data-testid': 'staff-new-round' },
       h('span', { class: 'door-label' }, t('sd.for_supplier')),
       h('span', { class: 'door-hint' }, t('sd.for_supplier_hint'))));
+}
+
+/** The gate (plan 2): the gate officer's screen, the reviewer's queue, the log, vehicle registration, the site's settings. */
+function gateDoors(role) {
+  const more = role === 'supplier' || role === 'liaison'; // beside their other doors: the quieter style
+  return h('nav', { class: 'doors', 'aria-label': t('site.title') }, GATE_DOORS[role].map(([name, href, key], i) => h('a', {
+    class: `door${i || more ? ' door-2' : ''}`, href, 'data-testid': `staff-${name}`,
+  },
+  h('span', { class: 'door-label' }, t(key)),
+  h('span', { class: 'door-hint' }, t(`${key}_hint`)))));
 }
 
 /** 取货登记 Pickup: the gate on pickup day (volunteer, information officer, liaison). */
