@@ -373,6 +373,38 @@ def test_release__other_communities_of_the_round__are_not_moved(gate, frozen, ho
     assert "at_gate" not in statuses(gate.demo["round_id"]).values()
 
 
+def test_release__repeated__200_the_same_delivery_and_the_residents_are_told_once(gate, frozen, households):
+    delivery = gate.approved(round_ids=[gate.demo["round_id"]])
+    to_routed(gate, frozen, delivery["delivery_id"])
+    frozen.move_to(REST_ENDS)
+    released = gate.done(delivery["delivery_id"], "release")
+    frozen.move_to(REST_ENDS + timedelta(minutes=2))
+    again = gate.done(delivery["delivery_id"], "release")
+    assert stable(again) == stable(released)
+    assert [n["kind"] for n in get(gate.client, "/api/notices/mine", households[0]["token"]).json_body["notices"]] == [
+        "arrival"]
+    [order] = get(gate.client, "/api/orders/mine", households[0]["token"]).json_body["orders"]
+    assert order["arrived_at"] == clock.iso(REST_ENDS)
+
+
+def test_release__after_the_liaisons_arrival__moves_the_orders_without_telling_twice(gate, frozen, households):
+    round_id = gate.demo["round_id"]
+    delivery = gate.approved(round_ids=[round_id])
+    to_routed(gate, frozen, delivery["delivery_id"])
+    pressed = post(gate.client, f"/api/communities/{gate.demo['community_id']}/rounds/{round_id}/arrival", {},
+                   gate.tokens["liaison"])
+    assert pressed.status_code == 201, pressed.body
+    frozen.move_to(REST_ENDS)
+    gate.done(delivery["delivery_id"], "release")
+    paid, packed, unpaid = households
+    assert statuses(round_id) == {paid["order_id"]: "at_gate", packed["order_id"]: "at_gate",
+                                  unpaid["order_id"]: "placed"}
+    assert [n["kind"] for n in get(gate.client, "/api/notices/mine", paid["token"]).json_body["notices"]] == [
+        "arrival"]
+    [order] = get(gate.client, "/api/orders/mine", paid["token"]).json_body["orders"]
+    assert order["arrived_at"] == pressed.json_body["arrived_at"]
+
+
 def test_release__refused_during_the_rest__moves_no_order(gate, frozen, households):
     delivery = gate.approved(round_ids=[gate.demo["round_id"]])
     to_routed(gate, frozen, delivery["delivery_id"])
@@ -492,6 +524,21 @@ def test_log__lists_the_days_deviations(gate, frozen):
     assert {d["event_id"] for d in log["deviations"]} <= {e["event_id"] for e in log["events"]}
     assert all(e["deviation"] is None for e in log["events"] if e["event_id"] not in
                {d["event_id"] for d in log["deviations"]})
+
+
+def test_log__a_day_is_the_beijing_day_from_midnight_to_midnight(gate, frozen):
+    from datetime import datetime, timezone
+    moments = {"苏E00001": datetime(2026, 12, 1, 15, 59, 59, tzinfo=timezone.utc),   # 23:59:59 on 1 Dec in Beijing
+               "苏E00002": datetime(2026, 12, 1, 16, 0, 0, tzinfo=timezone.utc),     # 00:00:00 on 2 Dec
+               "苏E00003": datetime(2026, 12, 2, 15, 59, 59, tzinfo=timezone.utc),   # 23:59:59 on 2 Dec
+               "苏E00004": datetime(2026, 12, 2, 16, 0, 0, tzinfo=timezone.utc)}     # 00:00:00 on 3 Dec
+    for plate, moment in moments.items():
+        frozen.move_to(moment)
+        assert gate.post(f"{gate.base}/gate/turn-away", {"plate": plate, "reason": "未报备"},
+                         gate.tokens["gate_officer"]).status_code == 201
+    assert [e["plate"] for e in events_of(gate, DAY_BEFORE)] == ["苏E00001"]
+    assert [e["plate"] for e in events_of(gate, ARRIVAL_DAY)] == ["苏E00002", "苏E00003"]
+    assert [e["plate"] for e in events_of(gate, "2026-12-03")] == ["苏E00004"]
 
 
 def test_log__supervisor_reviewer_and_managers_read_it_others_403(gate):
