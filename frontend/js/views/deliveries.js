@@ -401,7 +401,8 @@ function shiftErrors(removed) {
 }
 
 const docKey = (p, doc) => `${p.uid}.${doc}`;
-const docOk = (p, doc) => !!(p.docs[doc] && p.docs[doc].key && p.docs[doc].site_id === state.draft.site_id);
+// An upload is the supplier's, whichever site it was asked at (the server names any it refuses).
+const docOk = (p, doc) => !!(p.docs[doc] && p.docs[doc].key);
 
 function docRow(p, i, doc, root, ctx) {
   const path = `people.${i}.documents.${doc}`;
@@ -425,9 +426,6 @@ function docRow(p, i, doc, root, ctx) {
   } else if (ok) {
     status = h('p', { class: 'gs-doc-status gs-doc-done', id: `${id}-status`, role: 'status', 'data-testid': `dl-doc-${doc}-status`, 'data-state': 'done' },
       t('dv.doc_done', { name: have.name || '' }));
-  } else if (have && have.key) {
-    status = h('p', { class: 'gs-doc-status gs-doc-again', id: `${id}-status`, 'data-testid': `dl-doc-${doc}-status`, 'data-state': 'other-site' },
-      t('dv.doc_other_site'));
   } else {
     status = h('p', { class: 'gs-doc-status', id: `${id}-status`, 'data-testid': `dl-doc-${doc}-status`, 'data-state': 'none' }, t('dv.doc_none'));
   }
