@@ -56,6 +56,14 @@ async function load(root, s, ctx, focus = null) {
   } catch (err) {
     if (!ctx.isCurrent()) return;
     state.log = null;
+    if (err && err.status === 404 && s.role === 'liaison') {
+      // The community's site is not open yet: say where to open it.
+      clear(root);
+      root.appendChild(h('section', { class: 'console' }, header(s, ctx),
+        h('p', { class: 'msg msg-warn', 'data-testid': 'gl-no-site' }, t('gs.no_site')),
+        h('a', { class: 'btn btn-secondary', href: '#/staff/site' }, t('site.title'))));
+      return;
+    }
     drawLoadError(root, err, ctx, [header(s, ctx)]);
     return;
   }
