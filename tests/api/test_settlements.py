@@ -8,7 +8,7 @@ The clock stands at Friday 2026-11-20 10:00 in Beijing, or where a test freezes 
 before the 2025 and 2026 Spring Festivals and the 2025 National Day).
 """
 import io
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pypdf
 import pytest
@@ -16,8 +16,8 @@ import pytest
 from api.models import Allocation
 from tests.api.helpers import create_community, create_supplier, error_of, get, post, writes
 from tests.api.supply_helpers import (  # noqa: F401 (fixtures)
-    CATEGORY_ZH, NOW, TODAY, YESTERDAY, advance_to, as_fen, beijing, create_allocation, daily_report, distribute,
-    distributed_allocation, frozen, not_found, other_sub_district, price_line, received_allocation, rows,
+    TODAY, YESTERDAY, advance_to, as_fen, beijing, create_allocation, daily_report, distribute,
+    distributed_allocation, frozen, invited, not_found, other_sub_district, price_line, received_allocation, rows,
     supply_point_with_reporter, workbook, yuan,
 )
 
@@ -274,7 +274,6 @@ def settled_set(client, demo):
     admin = demo["tokens"]["admin"]
     market_prices(client, admin, TODAY, ["4.20", "4.50"])
     peace = create_community(demo["sub_district_id"], "和平里小区")
-    from tests.api.supply_helpers import invited
     peace_liaison = invited(client, admin, "liaison", peace["community_id"])
     other_supplier = create_supplier(demo["sub_district_id"], "城东粮油公司")["supplier_id"]
 
@@ -401,7 +400,7 @@ def test_statement_pdf__per_using_unit__its_allocations_only(client, demo, settl
     assert not any(settled_set[x]["allocation_id"] in flat for x in "ABDEF")
 
 
-@pytest.mark.parametrize("query", ["format=xlsx", f"supplier_id=S&community_id=C&format=xlsx",
+@pytest.mark.parametrize("query", ["format=xlsx", "supplier_id=S&community_id=C&format=xlsx",
                                    "supplier_id=S&format=docx"], ids=["neither", "both", "format"])
 def test_statement__neither_or_both_parties_or_an_unknown_format__400(client, demo, query):
     error_of(get(client, f"/api/settlements/statement?{query}", demo["tokens"]["admin"], accept="*/*"), 400,
