@@ -146,10 +146,11 @@ def register(principal: Principal, site_id: str, data: dict, key: str | None) ->
     _check_rounds(principal, site, round_ids)
     supplier = suppliers.get(principal.scope_id)
     day = data["arrive_from"].astimezone(clock.SHANGHAI)
-    delivery_id = f"{day:%Y%m%d}-{ids.new_id()}"
+    registration = ids.new_id()
+    delivery_id = f"{day:%Y%m%d}-{registration}"
     delivery = Delivery(
         f"SITE#{site_id}", f"DELIVERY#{delivery_id}", gsi1pk=f"SUPPLIER#{principal.scope_id}",
-        gsi1sk=f"DELIVERY#{delivery_id}", delivery_id=delivery_id, site_id=site_id, supplier_id=supplier.supplier_id,
+        gsi1sk=f"DELIVERY#{registration}", delivery_id=delivery_id, site_id=site_id, supplier_id=supplier.supplier_id,
         supplier_name=supplier.name, plate=plate, vehicle_type=data["vehicle_type"], mode=data["mode"],
         arrive_from=data["arrive_from"], arrive_until=data["arrive_until"], cargo=list(dict.fromkeys(data["cargo"])),
         round_ids=round_ids, note=data.get("note", ""), status="submitted", registered_by=principal.subject,

@@ -34,8 +34,8 @@ class OwnerIndex(GlobalSecondaryIndex):
     GSI1PK=HOUSEHOLD#<hid>  GSI1SK=ORDER#<order_id>  a household's orders, newest last
     GSI1PK=JOIN#<join_key>  GSI1SK=COMMUNITY         a community by its QR join key
     GSI1PK=SUPPLIER#<sid>   GSI1SK=ROUND#<round_id>  a supplier's rounds
-    GSI1PK=SUPPLIER#<sid>   GSI1SK=DELIVERY#<delivery_id>
-                            a supplier's vehicle registrations, by arrival day
+    GSI1PK=SUPPLIER#<sid>   GSI1SK=DELIVERY#<ulid of the registration>
+                            a supplier's vehicle registrations, in the order they were made
     GSI1PK=DEMAND#<sd>#<day>  GSI1SK=COMMUNITY#<cid>#v<nn>   a day's demand reports in a sub-district
     GSI1PK=ALLOCTO#<cid>    GSI1SK=ALLOC#<aid>       the allocations bound for a community
     GSI1PK=MARKET#<sd>#<day>  GSI1SK=POINT#<pid>#v<nn>      a day's market reports in a sub-district
@@ -578,7 +578,7 @@ class Disinfection(MapAttribute):
 class Delivery(Item, discriminator="Delivery"):
     """车辆入场 a vehicle's registered delivery to a site, its review and its steps at the gate.
 
-    PK=SITE#<site_id>  SK=DELIVERY#<delivery_id>;  GSI1PK=SUPPLIER#<sid>  GSI1SK=DELIVERY#<delivery_id>
+    PK=SITE#<site_id>  SK=DELIVERY#<delivery_id>;  GSI1PK=SUPPLIER#<sid>  GSI1SK=DELIVERY#<ulid>
     `delivery_id` is `<arrival day, Beijing, YYYYMMDD>-<ULID>`, so "the vehicles of a day at a site"
     is one Query on the prefix. Every change is conditional on `status` (api/gate.py).
     """

@@ -79,8 +79,8 @@ const ROUTES = [
   { re: /^#\/staff\/gate\/?$/, view: gateView, name: 'gate', title: 'gate.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/gate\/([A-Za-z0-9-]+)\/([0-9A-Za-z-]+)\/?$/, view: gateDeliveryView, name: 'gate-delivery', title: 'gate.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/site\/?$/, view: siteView, name: 'site', title: 'site.title', needsSession: false, needsStaff: true },
-  { re: /^#\/staff\/deliveries\/?$/, view: deliveriesView, name: 'deliveries', title: 'dl.title', needsSession: false, needsStaff: true },
-  { re: /^#\/staff\/deliveries\/new\/?$/, view: newDeliveryView, name: 'new-delivery', title: 'dl.new_title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/deliveries\/?$/, view: deliveriesView, name: 'deliveries', title: 'dv.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/deliveries\/new\/?$/, view: newDeliveryView, name: 'new-delivery', title: 'dv.new', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/review\/?$/, view: reviewView, name: 'review', title: 'rv.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/gate-log\/?$/, view: gateLogView, name: 'gate-log', title: 'gl.title', needsSession: false, needsStaff: true },
   // The sub-district's supply chain (plans 3, 4): its dashboard (admin); a supply point's daily report;
