@@ -30,6 +30,7 @@ const STRINGS = {
     'role.reviewer': '审核员',
     'role.gate_officer': '门岗消杀员',
     'role.supervisor': '督查员',
+    'role.supply_point': '保供网点',
 
     'staff.title': '工作人员登录',
     'staff.signed_in': '已登录',
@@ -175,6 +176,7 @@ const STRINGS = {
     'role.reviewer': 'Vehicle reviewer',
     'role.gate_officer': 'Gate officer',
     'role.supervisor': 'Supervisor',
+    'role.supply_point': 'Supply point',
 
     'staff.title': 'Staff sign-in',
     'staff.signed_in': 'Signed in',

@@ -2,7 +2,9 @@
 // (links from POST /api/invites) and #/staff (who is signed in, sign out).
 // A liaison or information officer also gets the doors into the community's console, a
 // supplier the door into their payment board; the gate's roles (and the site's managers, and a
-// supplier for vehicle registration) the doors into the gate screens.
+// supplier for vehicle registration) the doors into the gate screens; the supply chain's the doors
+// into its screens (admin: the dashboard; supply point: the daily report; liaison and information
+// officer: demand and ledger).
 import '../strings/roster.js';
 import '../strings/payments.js';
 import '../strings/supplier.js';
@@ -16,6 +18,7 @@ import '../strings/pickup.js';
 import '../strings/pickupday.js';
 import { PICKUP_ROLES } from './pickup.js';
 import '../strings/sites.js';
+import '../strings/supply.js';
 
 // The site's staff (plan 2) have their tools; the administrator keeps the note (tests/e2e/test_staff.py).
 const SITE_ROLES = ['reviewer', 'gate_officer', 'supervisor'];
@@ -28,6 +31,14 @@ const GATE_DOORS = {
   supplier: [['deliveries', '#/staff/deliveries', 'gs.door_deliveries']],
   admin: [['site', '#/staff/site', 'gs.door_site'], ['review', '#/staff/review', 'gs.door_review'], ['gate-log', '#/staff/gate-log', 'gs.door_log']],
   liaison: [['site', '#/staff/site', 'gs.door_site']],
+};
+
+/** The supply chain (plans 3, 4): the sub-district's dashboard, a supply point's daily report, a community's demand and ledger. */
+const SUPPLY_DOORS = {
+  admin: [['supply', '#/staff/supply', 'sup.door']],
+  supply_point: [['market', '#/staff/market', 'mk.door']],
+  liaison: [['demand', '#/staff/demand', 'dm.door'], ['ledger', '#/staff/ledger', 'lg.door']],
+  info_officer: [['demand', '#/staff/demand', 'dm.door'], ['ledger', '#/staff/ledger', 'lg.door']],
 };
 
 /** Take the token (or invite code) out of the address bar and the history entry. */
@@ -73,12 +84,13 @@ export async function staffView(root, params, ctx) {
     s.role === 'liaison' ? forSupplierDoor() : null,
     s.role === 'supplier' ? supplierDoors() : null,
     GATE_DOORS[s.role] ? gateDoors(s.role) : null,
+    SUPPLY_DOORS[s.role] ? supplyDoors(s.role) : null,
     h('dl', { class: 'facts' },
       h('dt', null, t('staff.scope')), h('dd', { class: 'staff-scope', 'data-testid': 'staff-scope' }, s.scope_id),
       Number.isFinite(s.exp)
         ? [h('dt', null, t('staff.valid_until')), h('dd', { 'data-testid': 'staff-valid-until' }, dateTime(new Date(s.exp * 1000).toISOString()))]
         : null),
-    staff.CONSOLE_ROLES.includes(s.role) || PICKUP_ROLES.includes(s.role) || s.role === 'supplier' || SITE_ROLES.includes(s.role) ? null : h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
+    staff.CONSOLE_ROLES.includes(s.role) || PICKUP_ROLES.includes(s.role) || s.role === 'supplier' || s.role === 'supply_point' || SITE_ROLES.includes(s.role) ? null : h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
     signout));
 }
 
@@ -118,6 +130,15 @@ function gateDoors(role) {
   const more = role === 'supplier' || role === 'liaison'; // beside their other doors: the quieter style
   return h('nav', { class: 'doors', 'aria-label': t('site.title') }, GATE_DOORS[role].map(([name, href, key], i) => h('a', {
     class: `door${i || more ? ' door-2' : ''}`, href, 'data-testid': `staff-${name}`,
+  },
+  h('span', { class: 'door-label' }, t(key)),
+  h('span', { class: 'door-hint' }, t(`${key}_hint`)))));
+}
+
+/** The supply chain's doors; the supply point's report is its only tool, so the big style. */
+function supplyDoors(role) {
+  return h('nav', { class: 'doors', 'aria-label': t('sup.doors') }, SUPPLY_DOORS[role].map(([name, href, key]) => h('a', {
+    class: `door${role === 'supply_point' ? '' : ' door-2'}`, href, 'data-testid': `staff-${name}`,
   },
   h('span', { class: 'door-label' }, t(key)),
   h('span', { class: 'door-hint' }, t(`${key}_hint`)))));
