@@ -78,7 +78,7 @@ def xlsx(download, tmp_path):
 
 def open_dashboard(page, info: dict) -> None:
     sign_in(page, info, info["tokens"]["admin"], "admin")
-    page.goto(f"{info['base_url']}/#/staff/supply")
+    page.get_by_test_id("staff-supply").click()  # the staff home's door
     expect(page.get_by_test_id("sup-title")).to_have_text("保供看板")
 
 
@@ -120,7 +120,8 @@ def test_supply_point__reports_on_a_phone__the_dashboard_shows_the_alert_and_the
 
     phone = open_page(new_context)
     sign_in(phone, info, token, "supply_point")
-    phone.goto(f"{info['base_url']}/#/staff/market")
+    expect(phone.get_by_test_id("staff-role")).to_have_text("保供网点")
+    phone.get_by_test_id("staff-market").click()  # the staff home's door
     expect(phone.get_by_test_id("mk-title")).to_have_text("价格库存日报")
     expect(phone.get_by_test_id("mk-day")).to_contain_text(point["name"])
     line = phone.locator(f'[data-testid="mk-line"][data-commodity-id="{commodity["commodity_id"]}"]')
@@ -226,7 +227,7 @@ def test_liaison__reports_demand_on_a_phone__and_it_is_in_the_dashboards_totals(
 
     phone = open_page(new_context)
     sign_in(phone, info, liaison, "liaison")
-    phone.goto(f"{info['base_url']}/#/staff/demand")
+    phone.get_by_test_id("staff-demand").click()  # the staff home's door
     expect(phone.get_by_test_id("dm-title")).to_have_text("需求上报")
     expect(phone.get_by_test_id("dm-reported")).to_be_visible()
     no_overflow(phone)
@@ -329,7 +330,7 @@ def test_allocation__received_given_out_and_corrected_on_a_phone__then_settled_o
 
     phone = open_page(new_context)
     sign_in(phone, info, info["tokens"]["liaison"], "liaison")
-    phone.goto(f"{info['base_url']}/#/staff/ledger")
+    phone.get_by_test_id("staff-ledger").click()  # the staff home's door
     expect(phone.get_by_test_id("lg-title")).to_have_text("收发台账")
     mine = phone.locator(f'[data-testid="lg-alloc"][data-allocation-id="{aid}"]')
     mine.get_by_test_id("lg-received").click()
