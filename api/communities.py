@@ -253,19 +253,29 @@ def of_sub_district(sub_district_id: str) -> list[Community]:
     return sorted(get_many([item.listed_id for item in listed]).values(), key=lambda c: c.name)
 
 
-def for_supplier(principal: Principal) -> dict:
-    """The communities a supplier's rounds may serve: those of its own sub-district."""
-    supplier = suppliers.get(principal.scope_id)
+def _listed(sub_district_id: str) -> dict:
     return {"communities": [{"community_id": c.community_id, "name": c.name,
                              "buildings": [{"name": b.name, "units": list(b.units)} for b in c.buildings]}
-                            for c in of_sub_district(supplier.sub_district_id)]}
+                            for c in of_sub_district(sub_district_id)]}
+
+
+def for_supplier(principal: Principal) -> dict:
+    """The communities a supplier's rounds may serve: those of its own sub-district."""
+    return _listed(suppliers.get(principal.scope_id).sub_district_id)
+
+
+def for_admin(principal: Principal) -> dict:
+    """The communities of the admin's sub-district (its pickers: sites, allocations, ledgers)."""
+    return _listed(principal.scope_id)
+
+
+def suppliers_of(sub_district_id: str) -> dict:
+    with storage_errors():
+        listed = SubDistrictListing.query(f"SUBDISTRICT#{sub_district_id}", SubDistrictListing.sk.startswith("SUPPLIER#"))
+        return {"suppliers": sorted(({"supplier_id": item.listed_id, "name": item.name} for item in listed),
+                                    key=lambda s: s["name"])}
 
 
 def suppliers_for(principal: Principal, community_id: str) -> dict:
     """The suppliers a liaison may open a round for: those vetted by the community's sub-district."""
-    community = for_staff(principal, community_id, roles=("liaison", "admin"))
-    with storage_errors():
-        listed = SubDistrictListing.query(f"SUBDISTRICT#{community.sub_district_id}",
-                                          SubDistrictListing.sk.startswith("SUPPLIER#"))
-        return {"suppliers": sorted(({"supplier_id": item.listed_id, "name": item.name} for item in listed),
-                                    key=lambda s: s["name"])}
+    return suppliers_of(for_staff(principal, community_id, roles=("liaison", "admin")).sub_district_id)

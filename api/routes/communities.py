@@ -51,3 +51,15 @@ def retire_distribution_point(community_id):
 def retire_info_officer(community_id):
     principal = auth.require(bp.current_request.headers, *_MANAGERS)
     return communities.retire_info_officer(communities.for_staff(principal, community_id, roles=_MANAGERS))
+
+
+@bp.route("/sub-districts/mine/communities", methods=["GET"])
+@documented("本街道的小区 The admin's communities", response=schemas.SupplierCommunitiesOutSchema, errors=())
+def sub_district_communities():
+    return communities.for_admin(auth.require(bp.current_request.headers, "admin"))
+
+
+@bp.route("/sub-districts/mine/suppliers", methods=["GET"])
+@documented("本街道的保供企业 The admin's suppliers", response=schemas.SuppliersOutSchema, errors=())
+def sub_district_suppliers():
+    return communities.suppliers_of(auth.require(bp.current_request.headers, "admin").scope_id)

@@ -142,7 +142,7 @@ def test_site__admin_opens_the_demo_communitys_site_and_adds_an_unloading_point(
     # 开通新的门岗 → 小区 → the community's number.
     page.get_by_test_id("site-new").click()
     expect(page.get_by_test_id("site-create-community")).to_be_checked()
-    page.get_by_test_id("site-create-community_id").fill(info["community_id"])
+    page.get_by_test_id("site-create-community_id").select_option(info["community_id"])
     page.get_by_test_id("site-create-submit").click()
     if already:
         # Opened by an earlier test of this session: the server's 409 is shown, the site is in the list.

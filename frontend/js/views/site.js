@@ -1,5 +1,5 @@
 // #/staff/site: a site's (门岗 / 校区) settings, for its managers. An administrator picks among the
-// sub-district's sites or opens one (for a community, by its number, or a campus by its name); a
+// sub-district's sites or opens one (for a community picked by name, or a campus by its name); a
 // liaison opens their own community's site with 「开通门岗管理」. Then: the times (lead hours, how long a
 // test holds, how long the goods rest), the disinfectant and its ratio, the unloading points (name and
 // route) and the hand-over area, saved with one PUT; and invites for the site's staff (reviewer, gate
@@ -361,12 +361,33 @@ function adminPicker(s, ctx, redraw) {
   if (!state.creating) {
     box.appendChild(h('button', {
       type: 'button', class: 'btn btn-secondary', 'data-testid': 'site-new',
-      onclick: () => { state.creating = { kind: 'community', community_id: '', name: '', errors: new Map() }; clearMessage(); redraw('[data-testid="site-create-community"]'); },
+      onclick: async () => {
+        clearMessage();
+        try {
+          // The sub-district's communities, for the picker (those with a site already are left out there).
+          if (!state.communities) state.communities = (await staffApi('/api/sub-districts/mine/communities')).communities;
+        } catch (err) {
+          showStaffError(err);
+          return;
+        }
+        state.creating = { kind: 'community', community_id: '', name: '', errors: new Map() };
+        redraw('[data-testid="site-create-community"]');
+      },
     }, t('site.new')));
   } else {
     box.appendChild(createForm(s, ctx, redraw));
   }
   return box;
+}
+
+/** The sub-district's communities that have no site yet, by name. */
+function communityPicker(kit, c) {
+  const open = (state.communities || []).filter((x) => !state.sites.some((site) => site.community_id === x.community_id));
+  const select = kit.bound('select', {}, () => c.community_id, (v) => { c.community_id = v; });
+  select.append(h('option', { value: '' }, t('site.pick_community')),
+    ...open.map((x) => h('option', { value: x.community_id }, x.name)));
+  select.value = c.community_id;
+  return select;
 }
 
 function createForm(s, ctx, redraw) {
@@ -383,10 +404,7 @@ function createForm(s, ctx, redraw) {
       h('legend', null, t('site.create_kind')),
       h('div', { class: 'tiles-row' }, tile('community', t('site.kind_community')), tile('campus', t('site.kind_campus')))),
     c.kind === 'community'
-      ? kit.field('community_id', t('site.community_id'),
-        kit.bound('input', { type: 'text', maxlength: '40', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false' },
-          () => c.community_id, (v) => { c.community_id = v; }),
-        { hint: t('site.community_id_hint'), testid: 'site-create-community_id' })
+      ? kit.field('community_id', t('site.community_id'), communityPicker(kit, c), { testid: 'site-create-community_id' })
       : kit.field('name', t('site.campus_name'),
         kit.bound('input', { type: 'text', maxlength: '40', autocomplete: 'off' }, () => c.name, (v) => { c.name = v; }),
         { hint: t('site.campus_name_hint'), testid: 'site-create-name' }),
