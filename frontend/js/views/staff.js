@@ -18,7 +18,6 @@ import '../strings/pickup.js';
 import '../strings/pickupday.js';
 import { PICKUP_ROLES } from './pickup.js';
 import '../strings/sites.js';
-import '../strings/supply.js';
 
 // The site's staff (plan 2) have their tools; the administrator keeps the note (tests/e2e/test_staff.py).
 const SITE_ROLES = ['reviewer', 'gate_officer', 'supervisor'];
