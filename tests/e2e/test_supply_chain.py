@@ -80,6 +80,7 @@ def open_dashboard(page, info: dict) -> None:
     sign_in(page, info, info["tokens"]["admin"], "admin")
     page.get_by_test_id("staff-supply").click()  # the staff home's door
     expect(page.get_by_test_id("sup-title")).to_have_text("保供看板")
+    expect(page).to_have_title("保供看板 · 保供")
 
 
 def tab(page, name: str) -> None:

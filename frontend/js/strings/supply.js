@@ -3,6 +3,7 @@
 // #/staff/demand) and its ledger (lg.*, #/staff/ledger). See i18n.extend.
 // Note: app.js titles #/staff/supply with 'sc.title', which is the scanner's key (strings/pickup.js);
 // the dashboard sets its own title from 'sup.title' instead, so 'sc.title' is left alone here.
+// The doors on #/staff are in i18n.js: staff.js is part of the offline shell and this file is not.
 import { extend } from '../i18n.js';
 
 const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -56,17 +57,6 @@ extend({
     'sup.advanced': '{what}：已改为“{status}”。',
     'sup.err.quantity': '请填写 1 到 10000000 之间的整数',
     'sup.err.price': '请按元填写，例如 12.50（最多两位小数）',
-
-    // ---- #/staff doors (views/staff.js) ----
-    'sup.doors': '保供',
-    'sup.door': '保供看板',
-    'sup.door_hint': '需求汇总、调拨、台账、结算、网点和价格库存预警',
-    'mk.door': '价格库存日报',
-    'mk.door_hint': '每天报一次今天的价格、库存和销量',
-    'dm.door': '需求上报',
-    'dm.door_hint': '把本小区今天需要的物资报给街道',
-    'lg.door': '收发台账',
-    'lg.door_hint': '街道调拨来的物资：收货、分发、更正',
 
     // ---- the dashboard ----
     'sup.title': '保供看板',
@@ -373,16 +363,6 @@ extend({
     'sup.advanced': '{what}: now “{status}”.',
     'sup.err.quantity': 'Enter a whole number from 1 to 10000000',
     'sup.err.price': 'Enter yuan, e.g. 12.50 (at most two decimals)',
-
-    'sup.doors': 'Supply',
-    'sup.door': 'Supply dashboard',
-    'sup.door_hint': 'Demand, allocations, ledgers, settlement, supply points, price and stock alerts',
-    'mk.door': 'Daily price & stock',
-    'mk.door_hint': 'Report today’s prices, stock and sales, once a day',
-    'dm.door': 'Demand report',
-    'dm.door_hint': 'Tell the sub-district what this community needs today',
-    'lg.door': 'Goods ledger',
-    'lg.door_hint': 'Goods allocated by the sub-district: receive, give out, correct',
 
     'sup.title': 'Supply dashboard',
     'sup.sections': 'Dashboard sections',

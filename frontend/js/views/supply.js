@@ -101,9 +101,16 @@ export function supplyStaff(root, roles, onlyKey) {
   return null;
 }
 
-/** app.js titles these routes with keys another screen's strings also use: say the page's own title. */
+/**
+ * The page's own title. app.js titles a lazy view again once it has drawn, from its route's key, and
+ * the dashboard's route key ('sc.title') is the scanner's (strings/pickup.js: 扫码): so the title is
+ * said once more after that, while this route is still the one shown.
+ */
 export function setTitle(key) {
-  document.title = `${t(key)} · ${t('app.name')}`;
+  const say = () => { document.title = `${t(key)} · ${t('app.name')}`; };
+  say();
+  const hash = location.hash;
+  setTimeout(() => { if (location.hash === hash) say(); }, 0);
 }
 
 export function backLink(testid) {
