@@ -4,7 +4,7 @@ from chalice import Chalice, Response
 from api.errors import DomainError
 from api.routes import (
     communities, exports, gate, health, households, invites, join, monitoring, orders, payment_qr, payments, pickup,
-    roster, rounds, schedules, supply,
+    posters, roster, rounds, schedules, supply,
 )
 
 app = Chalice(app_name="baogong")
@@ -15,7 +15,7 @@ app.api.binary_types.append("application/pdf")
 app.api.binary_types.append("application/octet-stream")
 
 for blueprint in (health, join, households, rounds, orders, invites, exports, communities, roster, payment_qr,
-                  payments, pickup, schedules, gate, supply, monitoring):
+                  payments, pickup, schedules, gate, supply, monitoring, posters):
     app.register_blueprint(blueprint.bp, url_prefix="/api")
 
 
