@@ -253,6 +253,11 @@ extend({
     'community.join_hint': '发到业主群，或做成二维码贴在门口。居民用它登记房号。',
     'community.copy': '复制链接',
     'community.copied': '已复制',
+    'community.poster': '入户二维码海报',
+    'community.poster_hint': 'A4 海报：大号入户二维码（一米外可扫）、小区名称、下单和取货须知、配送点。打印后贴在门口和楼道。',
+    'community.poster_download': '下载海报（PDF）',
+    'community.poster_downloading': '正在生成…',
+    'community.poster_done': '已下载：{name}',
     'community.only_liaison_edit': '只有社区联络人可以修改这些设置。',
   },
   en: {
@@ -497,6 +502,11 @@ extend({
     'community.join_hint': 'Post it in the residents’ group chat or print it as a QR code at the gate. Residents register their flat with it.',
     'community.copy': 'Copy link',
     'community.copied': 'Copied',
+    'community.poster': 'Join-QR poster',
+    'community.poster_hint': 'An A4 poster: a large join QR code (scans from a metre away), the community’s name, how to order and collect, and the distribution point. Print it for the gate and the stairwells.',
+    'community.poster_download': 'Download poster (PDF)',
+    'community.poster_downloading': 'Preparing…',
+    'community.poster_done': 'Downloaded: {name}',
     'community.only_liaison_edit': 'Only the community liaison can change these settings.',
   },
 });

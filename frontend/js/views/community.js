@@ -2,7 +2,8 @@
 // Every community has one distribution point and one information officer (配送点 / 信息员).
 import '../strings/roster.js';
 import { t } from '../i18n.js';
-import { staffApi } from '../api.js';
+import { staffApi, ApiError } from '../api.js';
+import * as staff from '../staff.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { dateTime, halfWidth } from '../format.js';
 import { makeForm } from '../forms.js';
@@ -72,7 +73,8 @@ function draw(root, s, ctx, focusTestid) {
     ioSection(c, canEdit, write, redraw, ctx),
     settingsSection(c, canEdit, write),
     fairShareSection(c, canEdit, ctx, redraw),
-    joinSection(c)));
+    joinSection(c),
+    posterSection(c)));
   if (focusTestid) {
     const el = root.querySelector(`[data-testid="${focusTestid}"]`);
     if (el) el.focus();
@@ -307,4 +309,62 @@ function joinSection(c) {
     h('h2', { id: 'join-link-title' }, t('community.join')),
     h('p', { class: 'hint' }, t('community.join_hint')),
     copyBox(c.join_url, 'join-url'));
+}
+
+/** The community's A4 join-QR poster (GET …/poster), fetched with the staff token and saved as a file. */
+function posterSection(c) {
+  if (!c.community_id) return null;
+  const btn = h('button', { type: 'button', class: 'btn btn-secondary', 'data-testid': 'poster-download' },
+    t('community.poster_download'));
+  btn.addEventListener('click', () => downloadPoster(c, btn));
+  return h('section', { class: 'block', 'aria-labelledby': 'poster-title', 'data-testid': 'cm-poster' },
+    h('h2', { id: 'poster-title' }, t('community.poster')),
+    h('p', { class: 'hint' }, t('community.poster_hint')),
+    btn);
+}
+
+/** The file's name from Content-Disposition (filename*=UTF-8''… first), else ours. */
+function fileName(res, fallback) {
+  const cd = res.headers.get('Content-Disposition') || '';
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(cd);
+  if (star) { try { return decodeURIComponent(star[1].trim().replace(/^"|"$/g, '')); } catch (e) { /* next */ } }
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(cd);
+  return plain ? plain[1].trim() : fallback;
+}
+
+async function downloadPoster(c, btn) {
+  clearMessage();
+  const s = staff.get();
+  const done = busy(btn, t('community.poster_downloading'));
+  try {
+    let res;
+    try {
+      // Accept names the binary type: API Gateway hands back bytes only when it matches.
+      res = await fetch(cpath(c.community_id, '/poster'), {
+        headers: { Authorization: `Bearer ${s ? s.token : ''}`, Accept: 'application/pdf' },
+        credentials: 'same-origin', cache: 'no-store',
+      });
+    } catch (e) {
+      throw new ApiError({ status: 0, code: 'network' });
+    }
+    if (!res.ok) {
+      let body = null;
+      try { body = await res.json(); } catch (e) { /* not JSON */ }
+      const e = (body && body.error) || {};
+      throw new ApiError({ status: res.status, code: e.code || `http_${res.status}`, message: e.message || '', message_en: e.message_en || '', fields: e.fields || null });
+    }
+    const blob = await res.blob();
+    const name = fileName(res, `poster-${c.community_id}.pdf`);
+    const url = URL.createObjectURL(blob);
+    const a = h('a', { href: url, download: name, style: 'display:none' });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    showSuccess(() => t('community.poster_done', { name }), { scroll: false });
+  } catch (e) {
+    showStaffError(e);
+  } finally {
+    if (btn.isConnected) done();
+  }
 }
