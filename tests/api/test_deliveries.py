@@ -402,10 +402,6 @@ def test_suppliers_list__newest_first_and_only_their_own(gate, frozen):
     assert [d["plate"] for d in mine(gate, rival["token"])] == ["苏N00009"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api/deliveries.of_supplier sorts by gsi1sk DELIVERY#<delivery_id>, and delivery_id starts with the "
-    "arrival day (YYYYMMDD-ULID): the list is latest-arrival first, not newest registration first, so a "
-    "delivery registered later for an earlier day comes after older registrations for later days"))
 def test_suppliers_list__newest_registration_first_whatever_the_arrival_day(gate, frozen):
     assert put(gate.client, gate.base, {"test_valid_hours": 96}, gate.tokens["admin"]).status_code == 200
     later_day = gate.registered(plate="苏N00001", arrive_from=clock.iso(ARRIVE_FROM + timedelta(days=2)),
