@@ -425,6 +425,111 @@ def test_allocation__received_given_out_and_corrected_on_a_phone__then_settled_o
     assert aid in cells, cells[:40]
 
 
+# ---- the dashboard's forms: a new supply point and its reporter; a new allocation ------------------------
+
+@pytest.mark.browser
+def test_dashboard__adds_a_supply_point_at_360px__whose_invited_reporter_reports(new_context, info):
+    tag = uuid.uuid4().hex[:6]
+    name = f"测试超市{tag}"
+    small = open_page(new_context)
+    open_dashboard(small, info)
+    tab(small, "points")
+    small.get_by_test_id("sup-point-new").click()
+    form = small.get_by_test_id("sup-point-form")
+    form.get_by_test_id("sup-pf-submit").click()  # nothing filled in: said under the fields
+    expect(form.get_by_test_id("sup-pf-name-error")).to_be_visible()
+    expect(form.get_by_test_id("sup-pf-commodities-error")).to_be_visible()
+    form.get_by_test_id("sup-pf-name").fill(name)
+    form.get_by_test_id("sup-pf-kind").select_option("supermarket")
+    form.get_by_test_id("sup-pf-usual_markup_pct").fill("25")
+    rows = form.get_by_test_id("sup-pf-commodity")
+    rows.nth(0).get_by_test_id("sup-pf-c-name").fill(f"菜籽油{tag}")
+    rows.nth(0).get_by_test_id("sup-pf-c-category").select_option("oil")
+    rows.nth(0).get_by_test_id("sup-pf-c-unit").select_option("桶")
+    form.get_by_test_id("sup-pf-c-add").click()
+    expect(rows.nth(1).get_by_test_id("sup-pf-c-name")).to_be_focused()
+    rows.nth(1).get_by_test_id("sup-pf-c-name").fill(f"鲜鸡蛋{tag}")
+    rows.nth(1).get_by_test_id("sup-pf-c-category").select_option("eggs")
+    rows.nth(1).get_by_test_id("sup-pf-c-unit").select_option("kg")
+    no_overflow(small)
+    form.get_by_test_id("sup-pf-submit").click()
+    expect(small.get_by_test_id("success-message")).to_have_text(f"已新增网点：{name}")
+    card = small.get_by_test_id("sup-point").filter(has_text=name)
+    expect(card.get_by_test_id("sup-point-commodities").locator("li")).to_have_count(2)
+    point_id = card.get_attribute("data-point-id")
+
+    # The reporter's invite: a link to send; opening it on their phone signs them in as this point.
+    card.get_by_test_id("sup-point-invite").click()
+    url = card.get_by_test_id("sup-invite-url")
+    expect(url).to_contain_text("/#/invite/")
+    no_overflow(small)
+    phone = open_page(new_context)
+    phone.goto(url.inner_text())
+    phone.get_by_test_id("invite-accept").click()
+    expect(phone.get_by_test_id("staff-role")).to_have_text("保供网点")
+    expect(phone.get_by_test_id("staff-scope")).to_have_text(point_id)
+    phone.get_by_test_id("staff-market").click()
+    lines = phone.get_by_test_id("mk-line")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(0).get_by_test_id("mk-price")).to_have_value("")  # nothing reported before
+    phone.get_by_test_id("mk-submit").click()
+    expect(lines.nth(0).get_by_test_id("mk-price-error")).to_have_text("请按元填写，例如 4.20")
+    for i, (price, cost, stock, sales) in enumerate((("68.00", "58.00", "40", "5"), ("12.80", "11.00", "300", "40"))):
+        lines.nth(i).get_by_test_id("mk-price").fill(price)
+        lines.nth(i).get_by_test_id("mk-cost").fill(cost)
+        lines.nth(i).get_by_test_id("mk-stock").fill(stock)
+        lines.nth(i).get_by_test_id("mk-sales").fill(sales)
+    phone.get_by_test_id("mk-submit").click()
+    expect(phone.get_by_test_id("mk-done-title")).to_have_text("今天的价格和库存已上报。")
+    expect(phone.get_by_test_id("mk-alerts-title")).to_have_text("这次上报没有引起预警")
+    no_overflow(phone)
+
+
+@pytest.mark.browser
+def test_dashboard__places_an_allocation__and_settling_without_a_market_price_says_so(new_context, info):
+    cid, admin, liaison = info["community_id"], info["tokens"]["admin"], info["tokens"]["liaison"]
+    spec = f"测试{uuid.uuid4().hex[:4]} 250ml×24"
+    desk = open_page(new_context, DESK)
+    open_dashboard(desk, info)
+    tab(desk, "allocations")
+    desk.get_by_test_id("sup-alloc-new").click()
+    form = desk.get_by_test_id("sup-alloc-form")
+    form.get_by_test_id("sup-af-category").select_option("milk")
+    form.get_by_test_id("sup-af-quantity").fill("12")
+    form.get_by_test_id("sup-af-unit").select_option("箱")
+    form.get_by_test_id("sup-af-spec").fill(spec)
+    form.get_by_test_id("sup-af-unit_price").fill("12.5")
+    form.get_by_test_id("sup-af-community_id").select_option(cid)
+    expect(form.get_by_test_id("sup-af-supplier_id")).to_have_value(info["supplier_id"])
+    form.get_by_test_id("sup-af-contact_name").fill("赵经理")
+    form.get_by_test_id("sup-af-contact_phone").fill("138 0013 8002")
+    form.get_by_test_id("sup-af-submit").click()
+    expect(desk.get_by_test_id("success-message")).to_contain_text(f"调拨单已建立：奶 12 箱 · {spec}")
+    card = desk.get_by_test_id("sup-alloc").filter(has_text=spec)
+    expect(card.get_by_test_id("sup-alloc-status")).to_have_text("已申请")
+    expect(card).to_contain_text("¥12.50/箱")
+    expect(card).to_contain_text("138****8002")
+    aid = card.get_attribute("data-allocation-id")
+
+    for to, who in (("allocated", admin), ("dispatched", admin), ("received", liaison)):
+        call(info, "POST", f"/api/allocations/{aid}/advance", who, {"to": to})
+    call(info, "POST", f"/api/communities/{cid}/ledger/distribute", liaison,
+         {"allocation_id": aid, "quantity": 12, "to": {"kind": "households", "text": "全体住户"}})
+    call(info, "POST", f"/api/allocations/{aid}/advance", liaison, {"to": "distributed"})
+
+    # No supply point reports milk by the 箱: the market price is refused, said on the card with the way out.
+    tab(desk, "settlements")
+    card = desk.get_by_test_id("sup-to-settle").locator(f'[data-testid="sup-alloc"][data-allocation-id="{aid}"]')
+    card.get_by_test_id("sup-sf-submit").click()
+    expect(card.get_by_test_id("sup-sf-error")).to_contain_text("没有该类商品的市场价报送")
+    expect(card.get_by_test_id("sup-sf-error")).to_contain_text("录入价格")
+    small = open_page(new_context)
+    open_dashboard(small, info)
+    tab(small, "settlements")
+    expect(small.get_by_test_id("sup-to-settle").locator(f'[data-testid="sup-alloc"][data-allocation-id="{aid}"]')).to_be_visible()
+    no_overflow(small)
+
+
 # ---- where the backend and the contract differ (docs/api.md § The sub-district's supply chain) ---------------
 
 @pytest.mark.browser
