@@ -1,6 +1,7 @@
 """Baogong (保供) API: the Chalice app, its blueprints, and the one error handler."""
 from chalice import Chalice, Response
 
+from api import logs
 from api.errors import DomainError
 from api.routes import (
     communities, exports, gate, health, households, invites, join, monitoring, orders, payment_qr, payments, pickup,
@@ -8,6 +9,9 @@ from api.routes import (
 )
 
 app = Chalice(app_name="baogong")
+# JSON logs with the request id, phones and ID numbers masked, one access line per request (api/logs.py).
+# Installed first, so its middleware wraps everything below and sees the final status.
+logs.install(app)
 app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 app.api.binary_types.append("application/pdf")
 
