@@ -100,8 +100,14 @@ def test_report__a_bad_line__400_and_nothing_written(client, demo, line):
     assert written == []
 
 
-def test_report__no_lines__400(client, demo):
-    error_of(report_demand(client, demo["tokens"]["liaison"], demo["community_id"], []), 400, "bad_input")
+def test_report__no_lines_or_a_malformed_day__400(client, demo):
+    with writes() as written:
+        error_of(report_demand(client, demo["tokens"]["liaison"], demo["community_id"], []), 400, "bad_input")
+        error_of(report_demand(client, demo["tokens"]["liaison"], demo["community_id"], RICE_OIL, day="2026-11-31"),
+                 400, "bad_input")
+        error_of(report_demand(client, demo["tokens"]["liaison"], demo["community_id"], RICE_OIL, day="20/11/2026"),
+                 400, "bad_input")
+    assert written == []
 
 
 def test_report__second_for_the_same_day_without_replace__409_already_reported_and_nothing_written(client, demo):

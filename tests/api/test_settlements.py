@@ -420,3 +420,23 @@ def test_statement__not_the_sub_districts_admin__403(client, demo):
     response = get(client, f"/api/settlements/statement?supplier_id={demo['supplier_id']}&format=xlsx",
                    demo["tokens"]["supplier"], accept="*/*")
     assert response.status_code == 403
+
+
+def test_settle__market__counts_a_replaced_report_once_at_its_current_price(client, demo):
+    admin = demo["tokens"]["admin"]
+    allocation = distributed_allocation(client, demo)
+    point = supply_point_with_reporter(client, admin, commodities=[{"name": "大米", "category": "rice", "unit": "kg"}])
+    daily_report(client, point, [price_line(point["ids"]["大米"], price="4.00", cost="1.00")], day=TODAY)
+    fixed = daily_report(client, point, [price_line(point["ids"]["大米"], price="4.40", cost="1.00")], day=TODAY,
+                         replace=True)
+    assert fixed.status_code == 201, fixed.body
+    market_prices(client, admin, TODAY, ["4.60"])
+    s = settle(client, admin, allocation["allocation_id"], price_source="market").json_body["settlement"]
+    assert (s["unit_price_fen"], s["amount_fen"]) == (450, 45_000)  # (4.40 + 4.60) / 2, not with 4.00
+
+
+@pytest.mark.parametrize("frozen", [beijing("2026-12-24 09:00")], indirect=True)
+def test_due_on__in_a_year_the_pinned_calendar_does_not_know__is_marked_an_estimate(client, demo, frozen):
+    """The pinned chinesecalendar ends with 2026: a due day in 2027 is counted Monday to Friday."""
+    allocation = distributed_at(client, demo, frozen, beijing("2026-12-24 15:00"))
+    assert allocation["due_on"] > "2027-01-01" and allocation["due_on_is_estimate"] is True

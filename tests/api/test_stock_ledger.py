@@ -211,6 +211,24 @@ def test_ledger__lines_newest_first_and_no_balance_after_is_negative(client, dem
     assert body["next_cursor"] is None
 
 
+def test_ledger__200_lines_a_page_then_the_cursor_for_the_rest(client, demo):
+    """205 lines, written straight to the table (the route under test only reads them)."""
+    from api import stock_ledger
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    allocation = received_allocation(client, demo, quantity=300)
+    with StockLine.batch_write() as batch:
+        for n in range(1, 205):
+            line = stock_ledger.new_line(cid, "distribute", "rice", "kg", "test", allocation_id=allocation["allocation_id"])
+            line.quantity, line.balance_after = -1, 300 - n
+            batch.save(line)
+    first = ledger(client, liaison, cid)
+    assert len(first["lines"]) == 200 and first["next_cursor"]
+    assert first["lines"][0]["balance_after"] == 96 and first["lines"][-1]["balance_after"] == 295
+    rest = ledger(client, liaison, cid, cursor=first["next_cursor"])
+    assert [l["balance_after"] for l in rest["lines"]] == [296, 297, 298, 299, 300]
+    assert rest["lines"][-1]["kind"] == "receive" and rest["next_cursor"] is None
+
+
 def test_ledger__balances_per_category_and_unit_and_the_filter(client, demo, rice):
     received_allocation(client, demo, category="rice", unit="袋", quantity=20)
     received_allocation(client, demo, category="oil", unit="桶", quantity=12, unit_price="68.00")
