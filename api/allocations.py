@@ -74,6 +74,7 @@ def view(allocation: Allocation) -> dict:
         "settlement": None if settlement is None else {
             "unit_price_fen": int(settlement.unit_price_fen), "price_source": settlement.price_source,
             "reason": settlement.reason, "amount_fen": int(settlement.amount_fen),
+            "due_on": due.isoformat() if due else None,
             "settled_at": clock.iso(settlement.settled_at), "paid_at": clock.iso(settlement.paid_at)},
     }
 

@@ -226,19 +226,29 @@ def submit(principal: Principal, point_id: str, data: dict) -> dict:
                           alert_kind=kind, point_id=point_id, point_name=point.name, commodity=line.name, day=when,
                           value=float(value), threshold=threshold, text=text, created_at=now)
               for line in lines for kind, value, threshold, text in alerts_for(point, line, previous.get(line.commodity_id))]
+    # A replaced report's alerts go with it: they warned about figures the point has since corrected.
+    stale = _alerts_of(point, when) if current is not None else []
     try:
         with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
             transaction.save(report, condition=PointReport.pk.does_not_exist())
             if current is not None:
                 transaction.update(current, actions=[PointReport.current.set(False)],
                                    condition=PointReport.current == True)  # noqa: E712 - an attribute condition
-            for alert in alerts[:_TRANSACTION_ITEMS - 2]:
+            for alert in stale[:_TRANSACTION_ITEMS // 2 - 1]:
+                transaction.delete(alert)
+            for alert in alerts[:_TRANSACTION_ITEMS // 2 - 1]:
                 transaction.save(alert)
     except TransactWriteError:
         raise Conflict("同时有另一份报送，请刷新后再试", "Another report was sent at the same time; reload and retry",
                        code="already_reported") from None
     return {"point_id": point_id, "day": when, "version": version, "current": True,
             "lines": [line_view(line) for line in lines], "alerts": [alert_view(a) for a in alerts]}
+
+
+def _alerts_of(point: SupplyPoint, day: str) -> list[MarketAlert]:
+    with storage_errors():
+        return [a for a in MarketAlert.query(f"MARKET#{point.sub_district_id}", MarketAlert.sk.startswith(f"ALERT#{day}#"),
+                                             consistent_read=True) if a.point_id == point.point_id]
 
 
 def history(principal: Principal, point_id: str, day: str | None) -> dict:

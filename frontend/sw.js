@@ -1,6 +1,6 @@
 // Service worker: caches the app shell only. API responses are never cached.
 // Bump VERSION whenever any shell file changes; old caches are deleted on activate.
-const VERSION = 'v21';
+const VERSION = 'v22';
 const CACHE = `baogong-shell-${VERSION}`;
 const CACHE_PREFIX = 'baogong-shell-';
 
@@ -47,6 +47,22 @@ const SHELL = [
   './js/strings/pickup.js',
   './js/views/pickup.js',
   './vendor/jsQR.js', // the QR decoder where the browser has no BarcodeDetector; loaded only there
+  // The gate's and the supply chain's screens: loaded on first use (app.js), kept for use without a signal.
+  './js/upload.js',
+  './js/strings/gate.js',
+  './js/views/gate.js',
+  './js/strings/sites.js',
+  './js/views/site.js',
+  './js/views/deliveries.js',
+  './js/views/review.js',
+  './js/views/gatelog.js',
+  './js/strings/supply.js',
+  './js/views/supply.js',
+  './js/views/market.js',
+  './js/views/demand.js',
+  './js/views/ledger.js',
+  './vendor/uplot-1.6.32/uPlot.iife.min.js', // the dashboard's charts; loaded when the first is drawn
+  './vendor/uplot-1.6.32/uPlot.min.css',
   './icons/icon-192.png',
   './icons/icon-512.png',
 ];

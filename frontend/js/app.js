@@ -85,7 +85,7 @@ const ROUTES = [
   { re: /^#\/staff\/gate-log\/?$/, view: gateLogView, name: 'gate-log', title: 'gl.title', needsSession: false, needsStaff: true },
   // The sub-district's supply chain (plans 3, 4): its dashboard (admin); a supply point's daily report;
   // a community's demand report and ledgers (liaison, information officer).
-  { re: /^#\/staff\/supply\/?$/, view: supplyDashboardView, name: 'supply', title: 'sc.title', needsSession: false, needsStaff: true },
+  { re: /^#\/staff\/supply\/?$/, view: supplyDashboardView, name: 'supply', title: 'sup.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/market\/?$/, view: marketReportView, name: 'market', title: 'mk.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/demand\/?$/, view: demandView, name: 'demand', title: 'dm.title', needsSession: false, needsStaff: true },
   { re: /^#\/staff\/ledger\/?$/, view: ledgerView, name: 'ledger', title: 'lg.title', needsSession: false, needsStaff: true },

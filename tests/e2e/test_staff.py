@@ -22,7 +22,9 @@ def test_staff_link__signs_in_as_admin_and_takes_the_token_out_of_the_address_ba
     expect(page.get_by_test_id("staff-title")).to_have_text("已登录")
     expect(page.get_by_test_id("staff-role")).to_have_text("管理员")
     expect(page.get_by_test_id("staff-scope")).to_have_text(info["sub_district_id"])
-    expect(page.get_by_test_id("staff-note")).to_contain_text("后续版本")
+    # Every role has its tools now: the admin's are the gate's settings and the supply-chain dashboard.
+    expect(page.get_by_test_id("staff-site")).to_have_attribute("href", "#/staff/site")
+    expect(page.get_by_test_id("staff-supply")).to_have_attribute("href", "#/staff/supply")
     expect(page).to_have_url(f"{info['base_url']}/#/staff")
     assert token not in page.evaluate("location.href")
     # No history entry kept the token: back is the start page, forward the signed-in page.

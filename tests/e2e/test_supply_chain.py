@@ -533,10 +533,6 @@ def test_dashboard__places_an_allocation__and_settling_without_a_market_price_sa
 # ---- where the backend and the contract differ (docs/api.md § The sub-district's supply chain) ---------------
 
 @pytest.mark.browser
-@pytest.mark.xfail(strict=True, reason=(
-    "backend: a replaced daily report's alerts stay listed in GET /api/monitoring/alerts (api/monitoring.py "
-    "submit() writes the new report's alerts and leaves the replaced one's), so the dashboard keeps warning "
-    "about a figure the point has corrected; the contract's replace keeps the first report in the history only"))
 def test_supply_point__replacing_a_mistyped_report__clears_its_alert_from_the_dashboard(new_context, info):
     tag = uuid.uuid4().hex[:6]
     point, token = new_point(info, tag)
@@ -569,10 +565,6 @@ def test_supply_point__replacing_a_mistyped_report__clears_its_alert_from_the_da
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(strict=True, reason=(
-    "backend: a settled allocation's `settlement` has no `due_on` (api/allocations.py view() puts it on the "
-    "allocation only); the contract gives settlement: {unit_price_fen, price_source, reason, amount_fen, due_on, "
-    "settled_at, paid_at}. The dashboard shows the allocation's due_on meanwhile"))
 def test_settle__the_settlement_carries_its_due_date(info):
     admin, liaison, cid = info["tokens"]["admin"], info["tokens"]["liaison"], info["community_id"]
     a = call(info, "POST", "/api/allocations", admin, {

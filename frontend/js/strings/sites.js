@@ -6,16 +6,6 @@ import { extend } from '../i18n.js';
 extend({
   'zh-CN': {
     // doors on #/staff
-    'gs.door_gate': '门岗登记',
-    'gs.door_gate_hint': '核对车牌、消杀、静置计时、放行',
-    'gs.door_review': '车辆审核',
-    'gs.door_review_hint': '查看报备的车辆和证件，通过或退回',
-    'gs.door_log': '督查记录',
-    'gs.door_log_hint': '每天的进出记录、异常情况、导出表格',
-    'gs.door_deliveries': '车辆报备',
-    'gs.door_deliveries_hint': '提前一天登记送货车辆和随车人员',
-    'gs.door_site': '门岗管理',
-    'gs.door_site_hint': '卸货点、消杀设置、邀请审核员和门岗人员',
     'gs.no_site': '还没有可以管理的门岗。请先在「门岗管理」里开通。',
 
     // days
@@ -292,16 +282,6 @@ extend({
     'gl.range_too_long': '一次最多导出 {n} 天',
   },
   en: {
-    'gs.door_gate': 'Gate',
-    'gs.door_gate_hint': 'Check plates, disinfect, time the rest, release',
-    'gs.door_review': 'Vehicle review',
-    'gs.door_review_hint': 'Registered vehicles and their documents: approve or refuse',
-    'gs.door_log': 'Supervision log',
-    'gs.door_log_hint': 'Each day’s events and deviations; export a spreadsheet',
-    'gs.door_deliveries': 'Vehicle registration',
-    'gs.door_deliveries_hint': 'Register delivery vehicles and their crew a day ahead',
-    'gs.door_site': 'Gate settings',
-    'gs.door_site_hint': 'Unloading points, disinfection, invite reviewers and gate staff',
     'gs.no_site': 'There is no gate to manage yet. Open one under “Gate settings” first.',
 
     'day.today': 'Today',

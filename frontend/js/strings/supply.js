@@ -1,8 +1,6 @@
 // Strings of the sub-district's supply chain (plans 3, 4): the dashboard (sup.*, #/staff/supply), the
 // supply point's daily report (mk.*, #/staff/market), the community's demand report (dm.*,
 // #/staff/demand) and its ledger (lg.*, #/staff/ledger). See i18n.extend.
-// Note: app.js titles #/staff/supply with 'sc.title', which is the scanner's key (strings/pickup.js);
-// the dashboard sets its own title from 'sup.title' instead, so 'sc.title' is left alone here.
 // The doors on #/staff are in i18n.js: staff.js is part of the offline shell and this file is not.
 import { extend } from '../i18n.js';
 

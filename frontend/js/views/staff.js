@@ -17,10 +17,6 @@ import { uuid } from '../outbox.js';
 import '../strings/pickup.js';
 import '../strings/pickupday.js';
 import { PICKUP_ROLES } from './pickup.js';
-import '../strings/sites.js';
-
-// The site's staff (plan 2) have their tools; the administrator keeps the note (tests/e2e/test_staff.py).
-const SITE_ROLES = ['reviewer', 'gate_officer', 'supervisor'];
 
 /** Roles whose doors lead to the gate screens (plan 2), and where. */
 const GATE_DOORS = {
@@ -89,7 +85,6 @@ export async function staffView(root, params, ctx) {
       Number.isFinite(s.exp)
         ? [h('dt', null, t('staff.valid_until')), h('dd', { 'data-testid': 'staff-valid-until' }, dateTime(new Date(s.exp * 1000).toISOString()))]
         : null),
-    staff.CONSOLE_ROLES.includes(s.role) || PICKUP_ROLES.includes(s.role) || s.role === 'supplier' || s.role === 'supply_point' || SITE_ROLES.includes(s.role) ? null : h('p', { class: 'msg msg-info', 'data-testid': 'staff-note' }, t('staff.note')),
     signout));
 }
 
@@ -127,7 +122,7 @@ function forSupplierDoor() {
 /** The gate (plan 2): the gate officer's screen, the reviewer's queue, the log, vehicle registration, the site's settings. */
 function gateDoors(role) {
   const more = role === 'supplier' || role === 'liaison'; // beside their other doors: the quieter style
-  return h('nav', { class: 'doors', 'aria-label': t('site.title') }, GATE_DOORS[role].map(([name, href, key], i) => h('a', {
+  return h('nav', { class: 'doors', 'aria-label': t('gs.doors') }, GATE_DOORS[role].map(([name, href, key], i) => h('a', {
     class: `door${i || more ? ' door-2' : ''}`, href, 'data-testid': `staff-${name}`,
   },
   h('span', { class: 'door-label' }, t(key)),
