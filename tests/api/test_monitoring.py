@@ -417,13 +417,6 @@ def test_scheduled__daily_market_report_runs_at_01_00_utc_every_day():
     assert source.schedule_expression.to_string() == "cron(0 1 * * ? *)"
 
 
-REPLACED_ALERTS = pytest.mark.xfail(strict=True, reason=(
-    "bug: api/monitoring.submit() stores the new report's alerts beside the replaced report's, and alerts() "
-    "lists every MarketAlert of the day, so a replaced report's alerts stay listed (and are counted in the "
-    "scheduled report): a corrected typo still alerts, and a replacement with the same figures alerts twice"))
-
-
-@REPLACED_ALERTS
 def test_alerts__a_replaced_report_does_not_leave_its_alerts_behind(client, demo, point):
     """A typo (stock 30 for 300) fires stock_low; the replacement with the right figure fires nothing,
     and the day's alerts are those of the current report."""
@@ -434,7 +427,6 @@ def test_alerts__a_replaced_report_does_not_leave_its_alerts_behind(client, demo
     assert listed_alerts(client, demo) == []
 
 
-@REPLACED_ALERTS
 def test_alerts__a_replacement_with_the_same_figures_lists_each_alert_once(client, demo, point):
     send(client, point, TODAY, **{A: {**STEADY, "stock": 30}})
     again = daily_report(client, point, [price_line(point["ids"][A], **{**STEADY, "stock": 30})], day=TODAY,
