@@ -1155,7 +1155,8 @@ class CorrectionSchema(BaseSchema):
 
     quantity_delta = Int(required=True, validate=[between(-10_000_000, 10_000_000), validate.NoneOf(
         (0,), error=_msg("更正数量不能为 0", "The correction must not be 0"))])
-    reason = Str(required=True, validate=length(1, 200))
+    reason = Str(required=True, validate=[length(1, 200), validate.Regexp(r"\s*\S", error=_msg(
+        "请写明更正原因", "Say why the line is corrected"))])
 
 
 class LedgerQuerySchema(BaseSchema):

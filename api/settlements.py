@@ -10,9 +10,9 @@ import io
 
 from pynamodb.exceptions import UpdateError
 
-from api import allocations, clock, exports, monitoring, pdf_tables
+from api import allocations, clock, communities, exports, monitoring, pdf_tables, suppliers
 from api.auth import Principal
-from api.errors import BadInput, Conflict, Refused, storage_errors
+from api.errors import BadInput, Conflict, NotFound, Refused, storage_errors
 from api.models import Allocation, Settlement
 
 _SOURCE_TEXT = {"market": "当日市场价 Market price", "entered": "录入价 Entered price"}
@@ -94,12 +94,23 @@ def _row(a: Allocation) -> list:
             due.isoformat() if due else "", clock.shanghai(s.paid_at) if s and s.paid_at else ""]
 
 
+def _ensure_ours(principal: Principal, supplier_id: str | None, community_id: str | None) -> None:
+    """Another sub-district's supplier or community is 404, as if it did not exist."""
+    try:
+        found = suppliers.get(supplier_id) if supplier_id else communities.get(community_id)
+    except NotFound:
+        found = None
+    if found is None or found.sub_district_id != principal.scope_id:
+        raise NotFound("没有这个供应方或使用单位", "No such supplier or using unit")
+
+
 def statement(principal: Principal, query: dict) -> tuple[str, str, bytes]:
     """(filename, content type, bytes): one supplier's or one using unit's allocations, distributed or settled."""
     supplier_id, community_id = query.get("supplier_id"), query.get("community_id")
     if bool(supplier_id) == bool(community_id):
         raise BadInput("请指定一个供应方或一个使用单位", "Name one supplier or one using unit",
                        fields={"supplier_id": ["二选一 / One of supplier_id, community_id"]})
+    _ensure_ours(principal, supplier_id, community_id)
     chosen = [a for a in _all(principal) if a.distributed_at is not None
               and (a.supplier_id == supplier_id if supplier_id else a.community_id == community_id)]
     chosen.sort(key=lambda a: a.distributed_at)

@@ -404,10 +404,6 @@ def test_statement__neither_or_both_parties_or_an_unknown_format__400(client, de
              "bad_input")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "contract: another sub-district's data is 404; api/settlements.statement() filters the caller's own "
-    "allocations by the id given and answers 200 with an empty statement for another sub-district's supplier "
-    "or community"))
 def test_statement__another_sub_districts_supplier_or_community__404(client, demo, other_sub_district):
     not_found(statement(client, demo, "xlsx", supplier_id=other_sub_district["supplier_id"]))
     not_found(statement(client, demo, "xlsx", community_id=other_sub_district["community_id"]))
