@@ -1,6 +1,6 @@
 // Service worker: caches the app shell only. API responses are never cached.
 // Bump VERSION whenever any shell file changes; old caches are deleted on activate.
-const VERSION = 'v22';
+const VERSION = 'v23';
 const CACHE = `baogong-shell-${VERSION}`;
 const CACHE_PREFIX = 'baogong-shell-';
 
@@ -49,6 +49,7 @@ const SHELL = [
   './vendor/jsQR.js', // the QR decoder where the browser has no BarcodeDetector; loaded only there
   // The gate's and the supply chain's screens: loaded on first use (app.js), kept for use without a signal.
   './js/upload.js',
+  './js/download.js',
   './js/strings/gate.js',
   './js/views/gate.js',
   './js/strings/sites.js',

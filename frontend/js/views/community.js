@@ -1,9 +1,9 @@
 // #/staff/community: the community's distribution point, information officer and settings.
 // Every community has one distribution point and one information officer (配送点 / 信息员).
 import '../strings/roster.js';
+import { saveFile } from '../download.js';
 import { t } from '../i18n.js';
-import { staffApi, ApiError } from '../api.js';
-import * as staff from '../staff.js';
+import { staffApi } from '../api.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { dateTime, halfWidth } from '../format.js';
 import { makeForm } from '../forms.js';
@@ -323,44 +323,11 @@ function posterSection(c) {
     btn);
 }
 
-/** The file's name from Content-Disposition (filename*=UTF-8''… first), else ours. */
-function fileName(res, fallback) {
-  const cd = res.headers.get('Content-Disposition') || '';
-  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(cd);
-  if (star) { try { return decodeURIComponent(star[1].trim().replace(/^"|"$/g, '')); } catch (e) { /* next */ } }
-  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(cd);
-  return plain ? plain[1].trim() : fallback;
-}
-
 async function downloadPoster(c, btn) {
   clearMessage();
-  const s = staff.get();
   const done = busy(btn, t('community.poster_downloading'));
   try {
-    let res;
-    try {
-      // Accept names the binary type: API Gateway hands back bytes only when it matches.
-      res = await fetch(cpath(c.community_id, '/poster'), {
-        headers: { Authorization: `Bearer ${s ? s.token : ''}`, Accept: 'application/pdf' },
-        credentials: 'same-origin', cache: 'no-store',
-      });
-    } catch (e) {
-      throw new ApiError({ status: 0, code: 'network' });
-    }
-    if (!res.ok) {
-      let body = null;
-      try { body = await res.json(); } catch (e) { /* not JSON */ }
-      const e = (body && body.error) || {};
-      throw new ApiError({ status: res.status, code: e.code || `http_${res.status}`, message: e.message || '', message_en: e.message_en || '', fields: e.fields || null });
-    }
-    const blob = await res.blob();
-    const name = fileName(res, `poster-${c.community_id}.pdf`);
-    const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: name, style: 'display:none' });
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    const name = await saveFile(cpath(c.community_id, '/poster'), `poster-${c.community_id}.pdf`, 'application/pdf');
     showSuccess(() => t('community.poster_done', { name }), { scroll: false });
   } catch (e) {
     showStaffError(e);

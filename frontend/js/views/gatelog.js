@@ -5,9 +5,9 @@
 // token and saved on the phone. Supervisors, reviewers and the site's managers see it.
 import '../strings/roster.js';
 import '../strings/sites.js';
+import { saveFile } from '../download.js';
 import { t } from '../i18n.js';
-import { staffApi, ApiError } from '../api.js';
-import * as staff from '../staff.js';
+import { staffApi } from '../api.js';
 import { h, clear, showSuccess, clearMessage } from '../ui.js';
 import { dateTime, timeOfDay } from '../format.js';
 import { drawLoadError, showStaffError, busy, roleName } from './roster.js';
@@ -203,15 +203,6 @@ function spanDays(from, to) {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86400000) + 1;
 }
 
-/** The file's name from Content-Disposition (filename*=UTF-8''… first), else ours. */
-function fileName(res, fallback) {
-  const cd = res.headers.get('Content-Disposition') || '';
-  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(cd);
-  if (star) { try { return decodeURIComponent(star[1].trim().replace(/^"|"$/g, '')); } catch (e) { /* next */ } }
-  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(cd);
-  return plain ? plain[1].trim() : fallback;
-}
-
 async function exportLog(format, btn, err) {
   clearMessage();
   err.hidden = true;
@@ -222,32 +213,10 @@ async function exportLog(format, btn, err) {
     err.hidden = false;
     return;
   }
-  const s = staff.get();
   const done = busy(btn, t('gl.exporting'));
   try {
     const q = new URLSearchParams({ format, from, to });
-    let res;
-    try {
-      res = await fetch(spath(state.sid, `/log/export?${q}`), {
-        headers: { Authorization: `Bearer ${s ? s.token : ''}` }, credentials: 'same-origin', cache: 'no-store',
-      });
-    } catch (e) {
-      throw new ApiError({ status: 0, code: 'network' });
-    }
-    if (!res.ok) {
-      let body = null;
-      try { body = await res.json(); } catch (e) { /* not JSON */ }
-      const e = (body && body.error) || {};
-      throw new ApiError({ status: res.status, code: e.code || `http_${res.status}`, message: e.message || '', message_en: e.message_en || '', fields: e.fields || null });
-    }
-    const blob = await res.blob();
-    const name = fileName(res, `gate-log-${from}${from === to ? '' : `-${to}`}.${format}`);
-    const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: name, style: 'display:none' });
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    const name = await saveFile(spath(state.sid, `/log/export?${q}`), `gate-log-${from}${from === to ? '' : `-${to}`}.${format}`);
     showSuccess(() => t('gl.exported', { name }), { scroll: false });
   } catch (e) {
     showStaffError(e);

@@ -16,8 +16,9 @@
 // units, Beijing days, yuan inputs, file downloads with the staff token, alert cards, ledger lines.
 import '../strings/roster.js';
 import '../strings/supply.js';
+import { saveFile } from '../download.js';
 import { t, pick } from '../i18n.js';
-import { staffApi, ApiError } from '../api.js';
+import { staffApi } from '../api.js';
 import * as staff from '../staff.js';
 import { h, clear, showSuccess, showError, clearMessage, copyText } from '../ui.js';
 import { money, dateTime, halfWidth, digits } from '../format.js';
@@ -130,44 +131,15 @@ export function lineFieldErrors(err, i) {
   return one && typeof one === 'object' && !Array.isArray(one) ? one : null;
 }
 
-/** The file's name from Content-Disposition (filename*=UTF-8''… first), else the fallback. */
-function fileName(res, fallback) {
-  const cd = res.headers.get('Content-Disposition') || '';
-  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(cd);
-  if (star) { try { return decodeURIComponent(star[1].trim().replace(/^"|"$/g, '')); } catch (e) { /* next */ } }
-  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(cd);
-  return plain ? plain[1].trim() : fallback;
-}
-
 /**
  * Fetch a file the API builds (XLSX, PDF) with the staff token and save it; the button shows
  * 「正在生成…」 meanwhile. Errors are shown as messages.
  */
 export async function downloadFile(path, fallback, btn) {
   clearMessage();
-  const s = staff.get();
   const done = busy(btn, t('sup.downloading'));
   try {
-    let res;
-    try {
-      res = await fetch(path, { headers: { Authorization: `Bearer ${s ? s.token : ''}` }, credentials: 'same-origin', cache: 'no-store' });
-    } catch (e) {
-      throw new ApiError({ status: 0, code: 'network' });
-    }
-    if (!res.ok) {
-      let body = null;
-      try { body = await res.json(); } catch (e) { /* not JSON */ }
-      const e = (body && body.error) || {};
-      throw new ApiError({ status: res.status, code: e.code || `http_${res.status}`, message: e.message || '', message_en: e.message_en || '', fields: e.fields || null });
-    }
-    const blob = await res.blob();
-    const name = fileName(res, fallback);
-    const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: name, style: 'display:none' });
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    const name = await saveFile(path, fallback);
     showSuccess(() => t('sup.downloaded', { name }), { scroll: false });
   } catch (e) {
     showError(() => [staffErrorText(e), ...fieldMessages(e)].join(t('list_sep')), { scroll: false });
