@@ -10,9 +10,10 @@ import { t } from '../i18n.js';
 import { staffApi } from '../api.js';
 import { h, clear, showSuccess, clearMessage } from '../ui.js';
 import { dateTime, timeOfDay } from '../format.js';
-import { drawLoadError, showStaffError, busy, roleName } from './roster.js';
+import { showStaffError, busy, roleName } from './roster.js';
 import {
   spath, gateStaff, siteOf, sitePicker, dayPicker, beijingDay, shiftDay, isDay, eventText, deviationText, say,
+  drawGateLoadError,
 } from './site.js';
 
 const ROLES = ['supervisor', 'reviewer', 'admin', 'liaison'];
@@ -56,15 +57,7 @@ async function load(root, s, ctx, focus = null) {
   } catch (err) {
     if (!ctx.isCurrent()) return;
     state.log = null;
-    if (err && err.status === 404 && s.role === 'liaison') {
-      // The community's site is not open yet: say where to open it.
-      clear(root);
-      root.appendChild(h('section', { class: 'console' }, header(s, ctx),
-        h('p', { class: 'msg msg-warn', 'data-testid': 'gl-no-site' }, t('gs.no_site')),
-        h('a', { class: 'btn btn-secondary', href: '#/staff/site' }, t('site.title'))));
-      return;
-    }
-    drawLoadError(root, err, ctx, [header(s, ctx)]);
+    drawGateLoadError(root, err, s, ctx, header(s, ctx), 'gl');
     return;
   }
   if (!ctx.isCurrent()) return;

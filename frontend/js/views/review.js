@@ -8,10 +8,10 @@ import { t } from '../i18n.js';
 import { staffApi } from '../api.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { dateTime } from '../format.js';
-import { drawLoadError, showStaffError, staffErrorText, busy } from './roster.js';
+import { showStaffError, staffErrorText, busy } from './roster.js';
 import {
   DOCS, spath, gateStaff, siteOf, sitePicker, dayPicker, beijingDay, shiftDay, vehicleText, modeText,
-  cargoText, docText, personRoleText, deliveryBadge, say,
+  cargoText, docText, personRoleText, deliveryBadge, say, drawGateLoadError,
 } from './site.js';
 
 const ROLES = ['reviewer', 'admin', 'liaison'];
@@ -53,15 +53,7 @@ async function load(root, s, ctx, focus = null) {
   } catch (err) {
     if (!ctx.isCurrent()) return;
     state.deliveries = null;
-    if (err && err.status === 404 && s.role === 'liaison') {
-      // The community's site is not open yet: say where to open it.
-      clear(root);
-      root.appendChild(h('section', { class: 'console' }, header(s, ctx),
-        h('p', { class: 'msg msg-warn', 'data-testid': 'rv-no-site' }, t('gs.no_site')),
-        h('a', { class: 'btn btn-secondary', href: '#/staff/site' }, t('site.title'))));
-      return;
-    }
-    drawLoadError(root, err, ctx, [header(s, ctx)]);
+    drawGateLoadError(root, err, s, ctx, header(s, ctx), 'rv');
     return;
   }
   if (!ctx.isCurrent()) return;

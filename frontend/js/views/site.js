@@ -53,6 +53,21 @@ export function deliveryBadge(status, testid = 'dl-status') {
 }
 
 /** /api/sites/<sid>[/rest] */
+/**
+ * A gate screen could not load: a liaison whose community has no site yet is told where to open it
+ * (`prefix`-no-site); anything else is the console's load error. `head` are the screen's header nodes.
+ */
+export function drawGateLoadError(root, err, s, ctx, head, prefix) {
+  if (err && err.status === 404 && s.role === 'liaison') {
+    clear(root);
+    root.appendChild(h('section', { class: 'console' }, head,
+      h('p', { class: 'msg msg-warn', 'data-testid': `${prefix}-no-site` }, t('gs.no_site')),
+      h('a', { class: 'btn btn-secondary', href: '#/staff/site' }, t('site.title'))));
+    return;
+  }
+  drawLoadError(root, err, ctx, [head]);
+}
+
 export function spath(sid, rest = '') {
   return `/api/sites/${encodeURIComponent(sid)}${rest}`;
 }
