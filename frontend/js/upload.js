@@ -1,6 +1,6 @@
 // A file sent straight to S3 with a presigned POST ({url, fields, key}) that the API handed out:
 // the fields first, then Content-Type, then the file, as S3 wants them. The vehicle documents
-// (views/deliveries.js) go this way; the payment QR (views/newround.js) does the same steps.
+// (views/deliveries.js) and the payment QR image (views/newround.js) go this way.
 
 /**
  * POST `file` to the presigned `url` with its `fields`; resolves to presigned.key.

@@ -10,6 +10,7 @@ import '../strings/payments.js';
 import '../strings/supplier.js';
 import { t, getLang } from '../i18n.js';
 import { staffApi } from '../api.js';
+import { presignedPost } from '../upload.js';
 import * as staff from '../staff.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { halfWidth } from '../format.js';
@@ -536,25 +537,7 @@ function thumbnail(file) {
 }
 
 async function uploadQr(file) {
-  const presigned = await staffApi('/api/payment-qr/uploads', { method: 'POST', body: {} });
-  const fd = new FormData();
-  Object.entries((presigned && presigned.fields) || {}).forEach(([k, v]) => fd.append(k, v));
-  fd.append('Content-Type', file.type);
-  fd.append('file', file, file.name || 'qr');
-  let res;
-  try {
-    res = await fetch(presigned.url, { method: 'POST', body: fd });
-  } catch (e) {
-    const err = new Error('network');
-    err.status = 0;
-    throw err;
-  }
-  if (!res.ok) {
-    const err = new Error(`s3 ${res.status}`);
-    err.status = res.status;
-    throw err;
-  }
-  return presigned.key;
+  return presignedPost(await staffApi('/api/payment-qr/uploads', { method: 'POST', body: {} }), file, 'qr');
 }
 
 async function pickQr(file, root, ctx) {
