@@ -177,9 +177,11 @@ async function sendOne(entry, origin) {
     await remove(entry.key);
     return { state: 'sent', entry, order: data, httpStatus: status, origin };
   } catch (error) {
-    // A pickup mark refused for the sign-in (expired, signed out elsewhere) is kept, not dropped: the bag
-    // was handed over, so the mark waits for the next sign-in of this community's staff to send it.
-    const keep = isStaffEntry(entry) && error && error.status === 401;
+    // Refused for the sign-in (a token expired, or signed out elsewhere): kept, not dropped. An order, a
+    // payment claim or a pickup mark waits for the next sign-in of the same household (or of this
+    // community's staff) and is sent then. Only a phone removed from its flat drops its household's
+    // entries: it may no longer act for that flat.
+    const keep = error && error.status === 401 && (isStaffEntry(entry) || error.code !== 'membership_ended');
     if (error && (error.retryable || keep)) {
       entry.attempts = (entry.attempts || 0) + 1;
       entry.last_error = error.code;

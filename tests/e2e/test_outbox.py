@@ -4,6 +4,7 @@ was lost, is sent again with the same Idempotency-Key and becomes exactly one or
 The browser is taken offline with `context.set_offline`; the test process itself stays online and reads
 the truth from the API (the supplier's packing list and the bundle's stock).
 """
+import json
 import re
 
 import pytest
@@ -173,3 +174,40 @@ def test_outbox__a_waiting_order_survives_closing_the_app(page, context, info, a
     assert api.bundle(round_id, BUNDLE)["stock_left"] == stock_before - 1
     assert keys == waiting
     assert outbox_keys(reopened) == []
+
+
+@pytest.mark.browser
+def test_outbox__an_order_refused_for_the_sign_in__waits_for_the_next_sign_in_and_is_sent_once(page, info, api):
+    """A 401 (the token expired, or the phone signed out elsewhere) keeps the order: it is sent, with its
+    key, once the household signs in again; it is never dropped for it."""
+    round_id = info["round_id"]
+    room, phone = "4508", "13912345668"
+    signed_in = register(page, info["join_url"], building="1栋", room=room, phone=phone)
+    keys = record_order_posts(page)
+
+    def expired(route):
+        # The token has expired: every call of this phone is refused for its sign-in.
+        route.fulfill(status=401, content_type="application/json", body=json.dumps({"error": {
+            "code": "unauthorized", "message": "请先登录或重新扫码加入", "message_en": "Sign in, or scan the join QR code again",
+            "fields": {}}}))
+
+    choose(page, round_id, BUNDLE, 1)
+    page.route("**/api/**", expired)
+    page.get_by_test_id("order-submit").click()
+    # The sign-in is gone (the app goes back to its start), but the order is still waiting on the phone.
+    expect(page.get_by_test_id("start-message")).to_be_visible()
+    waiting = outbox_keys(page)
+    assert len(waiting) == 1 and waiting == [k for k in keys if k], (waiting, keys)
+    assert flat_rows(api, round_id, "1栋", room) == []
+
+    # Signed in again as the same household: the start-up replay sends the order with the same key.
+    page.unroute("**/api/**")
+    page.evaluate("(s) => localStorage.setItem('baogong.session', s)", json.dumps(signed_in))
+    page.goto(f"{info['base_url']}/#/rounds")
+    page.reload()  # the app starts again, signed in
+    expect(page.get_by_test_id("success-message")).to_have_text(SENT_LATER)
+    expect(page.get_by_test_id("pending-notice")).to_have_count(0)
+    rows = flat_rows(api, round_id, "1栋", room)
+    assert len(rows) == 1
+    assert outbox_keys(page) == []
+    assert keys[-1] == waiting[0]

@@ -242,6 +242,8 @@ function draw(root, c, pend, ctx) {
       return;
     }
     if (res.state === 'pending') {
+      // Kept for the next sign-in: the page reloads, and a refused sign-in goes back to the start.
+      if (res.error && res.error.status === 401) throw res.error;
       showError(() => t('cart.pending'), { scroll: false });
       ctx.rerender({ refresh: false });
       return;
