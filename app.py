@@ -35,6 +35,13 @@ def domain_errors_to_http(event, get_response):
         return Response(DomainError("不支持这种文件类型，请上传 CSV 或 XLSX 文件",
                                     "This content type is not accepted; upload a CSV or XLSX file",
                                     code="unsupported_media_type").body(), status_code=415)
+    if response.status_code == 400 and isinstance(response.body, dict) and response.body.get("Code") == "BadRequest":
+        # Chalice refuses a file (XLSX, PDF) to a request whose Accept does not name its type, as API
+        # Gateway would (it would send the bytes as base64 text): say what to send, in our format.
+        return Response(DomainError("下载文件时请求须带 Accept 请求头，如 Accept: */*",
+                                    "A file download needs an Accept header that names its type, e.g. Accept: */*",
+                                    code="accept_header_needed",
+                                    fields={"Accept": ["例如 */* / For example */*"]}).body(), status_code=400)
     if response.status_code == 500:
         # Chalice already logged the traceback (no request data: it may hold phone numbers).
         return Response(DomainError("服务器出错了，请稍后再试", "Something went wrong on our side; please retry").body(),

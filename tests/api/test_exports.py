@@ -752,3 +752,13 @@ def test_export__xlsx__formula_like_text_is_stored_as_text_unchanged(client, dem
         assert {FORMULA_BUNDLE, FORMULA_HYPERLINK, "@物品", "-物品"} <= values
     else:
         assert {"+小区", "@1栋", "-2栋", "-1", "-3"} <= values
+
+
+def test_xlsx__without_an_accept_header_that_names_it__400_in_our_error_format(client, demo, walk):
+    """API Gateway hands back a binary body only to a request whose Accept names it; the refusal says so,
+    in Chinese and English, like every other error (not Chalice's own {"Code", "Message"})."""
+    path = f"/api/rounds/{demo['round_id']}/exports/packing?format=xlsx"
+    response = get(client, path, demo["tokens"]["supplier"])
+    error = error_of(response, 400, "accept_header_needed")
+    assert "Accept" in error["message"] and "Accept" in error["message_en"] and "Accept" in error["fields"]
+    assert get(client, path, demo["tokens"]["supplier"], accept="*/*").status_code == 200
