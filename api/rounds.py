@@ -214,9 +214,11 @@ def view(rnd: Round, bundles: list[Bundle], at: datetime) -> dict:
     }
 
 
-def recent_for_community(community_id: str) -> list[Round]:
+def recent_for_community(community_id: str, supplier_id: str | None = None) -> list[Round]:
     """The community's recent rounds, newest first, without their bundles: the RECENT_ROUNDS newest,
     and any older one still open or upcoming (many suppliers may open rounds; none may hide another).
+    With `supplier_id`, that supplier's only, chosen before the newest are counted: other suppliers'
+    rounds never push a supplier's own off its list.
 
     One Query of the last LOOK_BACK listings and one BatchGetItem of the round items; a listing
     whose round is still being written (see create) is skipped.
@@ -228,6 +230,7 @@ def recent_for_community(community_id: str) -> list[Round]:
         found = {r.round_id: r for r in Round.batch_get(keys)} if keys else {}
     now = clock.now()
     newest = [found[pk.split("#", 1)[1]] for pk, _ in keys if pk.split("#", 1)[1] in found]
+    newest = [r for r in newest if supplier_id in (None, r.supplier_id)]
     return [r for n, r in enumerate(newest) if n < RECENT_ROUNDS or status(r, now) != "closed"]
 
 
@@ -247,9 +250,7 @@ def list_for_community(principal: Principal, community_id: str) -> dict:
     communities.ensure_visible(principal, community)
     now = clock.now()
     out = []
-    for rnd in recent_for_community(community_id):
-        if principal.role == "supplier" and rnd.supplier_id != principal.scope_id:
-            continue
+    for rnd in recent_for_community(community_id, principal.scope_id if principal.role == "supplier" else None):
         _, bundles = load(rnd.round_id)
         out.append(view(rnd, bundles, now))
     return {"rounds": out}

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from api import clock
+from api import clock, rounds
 from tests.api.helpers import (
     create_community, create_round, create_sub_district, create_supplier, error_of, get, post, register,
     round_body, writes,
@@ -88,6 +88,23 @@ def test_list__supplier__sees_only_its_own_rounds(client, demo):
 
     assert round_ids(client, demo["community_id"], other["token"]) == [theirs["round_id"]]
     assert round_ids(client, demo["community_id"], demo["tokens"]["supplier"]) == [demo["round_id"]]
+
+
+def test_list__supplier__its_own_closed_round_is_not_pushed_off_by_newer_rounds_of_others(client, demo, monkeypatch):
+    # Only the newest closed rounds are listed; a supplier's own are counted among its own, not among all.
+    monkeypatch.setattr(rounds, "RECENT_ROUNDS", 1)
+    now = clock.now()
+    mine = create_round(demo["tokens"]["supplier"], [demo["community_id"]], opens_at=now - timedelta(days=3),
+                        closes_at=now - timedelta(days=2))
+    other = create_supplier(demo["sub_district_id"])
+    for _ in range(2):
+        create_round(other["token"], [demo["community_id"]], opens_at=now - timedelta(days=2),
+                     closes_at=now - timedelta(days=1))
+
+    listed = round_ids(client, demo["community_id"], demo["tokens"]["supplier"])
+
+    assert mine["round_id"] in listed  # the demo round is open, so it is listed anyway
+    assert listed == [r for r in listed if r in (mine["round_id"], demo["round_id"])]
 
 
 def test_list__round_for_another_community__is_not_listed_here(client, demo, resident):
@@ -347,7 +364,7 @@ def test_list__bundles_keep_the_order_the_supplier_gave(client, demo, monkeypatc
 def test_list_rounds__an_open_round_stays_listed_behind_ten_newer_closed_ones(client, demo):
     from datetime import timedelta
 
-    from api import clock
+    from api import clock, rounds
     from tests.api.helpers import create_round
     now = clock.now()
     for _ in range(11):
