@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The deployment stage of make package / deploy / destroy.
+STAGE ?= prod
 
-.PHONY: dev test test-fast bench bench-exports package system-deps clean
+.PHONY: dev test test-fast bench bench-exports package deploy destroy system-deps clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,11 +38,28 @@ bench: $(STAMP)
 bench-exports: $(STAMP)
 	$(PY) -m bench.exports
 
-## make package: the Lambda bundle via `chalice package`; api/ is copied into vendor/ first
+## make package STAGE=prod: the Lambda bundle and the final templates (build/package/app.json, data.json).
+## api/ is copied into vendor/ first; infra/build.py writes the stage's merge template, then turns chalice's
+## SAM output plus infra/template.yaml into plain CloudFormation (infra/README.md).
 package: $(STAMP)
 	rm -rf vendor && mkdir -p vendor && cp -r api vendor/api
 	find vendor -name __pycache__ -prune -exec rm -rf {} +
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} $(VENV)/bin/chalice package --stage prod --merge-template infra/functions.json build/package
+	$(PY) -m infra.build merge --stage $(STAGE) build/merge-$(STAGE).json
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} $(VENV)/bin/chalice package --stage $(STAGE) --merge-template build/merge-$(STAGE).json build/package
+	$(PY) -m infra.build combine --stage $(STAGE) build/package
+
+## make deploy STAGE=prod: package, then both stacks, the PWA and (first time) the first admin, with boto3.
+## Credentials and region come from the usual AWS settings (AWS_PROFILE / AWS_REGION); see README "Deploying".
+## Options as variables: DOMAIN=, CERTIFICATE=, SUB_DISTRICT=, SMS=sns, ALARM_EMAIL=
+deploy: package
+	$(PY) -m scripts.deploy deploy --stage $(STAGE) \
+		$(if $(DOMAIN),--domain "$(DOMAIN)") $(if $(CERTIFICATE),--certificate "$(CERTIFICATE)") \
+		$(if $(SUB_DISTRICT),--sub-district "$(SUB_DISTRICT)") $(if $(SMS),--sms "$(SMS)") \
+		$(if $(ALARM_EMAIL),--alarm-email "$(ALARM_EMAIL)")
+
+## make destroy STAGE=prod: everything of the stage except the table (kept, with its data stack).
+destroy: $(STAMP)
+	$(PY) -m scripts.deploy destroy --stage $(STAGE) $(if $(YES),--yes)
 
 clean:
 	rm -rf $(VENV) vendor build .local .pytest_cache

@@ -7,38 +7,78 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.packaging.package import STAGE, built
+
+MB = 1024 * 1024
+# Lambda's limits: a zip uploaded directly, and everything unzipped (code from S3 is held to the second only).
+ZIPPED_LIMIT = 50 * MB
+UNZIPPED_LIMIT = 250 * MB
 
 _PROBE = """
-import json, sys
+import importlib, json, sys
 import app
-from api import openapi
+from api import labels, openapi
+pdf = labels.render([], {})  # the CJK font, from the bundle, embedded
+from py_vapid import Vapid02  # cryptography's native code (Web Push)
+key = Vapid02(); key.generate_keys()
+import PIL.Image, xlsxwriter, openpyxl, pynamodb, jwt, segno, chinese_calendar  # noqa
+handlers = {}
+for name in sys.argv[1:]:
+    module, attr = name.rsplit(".", 1)
+    handlers[name] = callable(getattr(importlib.import_module(module), attr))
 print(json.dumps({
     "file": app.__file__,
     "api": __import__("api").__file__,
+    "font": str(labels.FONT_FILE),
+    "pdf_embeds_font": b"/FontFile2" in pdf,
     "routes": sorted(app.app.routes),
     "health": app.app.routes["/api/health"]["GET"].view_function(),
     "paths": len(openapi.spec(app.app)["paths"]),
+    "handlers": handlers,
 }))
 """
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    subprocess.run(["make", "--no-print-directory", "package"], cwd=ROOT, check=True, capture_output=True, timeout=900)
+def package_dir():
+    return built()
+
+
+@pytest.fixture(scope="module")
+def bundle(package_dir, tmp_path_factory):
     target = tmp_path_factory.mktemp("bundle")
-    with zipfile.ZipFile(ROOT / "build" / "package" / "deployment.zip") as zipped:
+    with zipfile.ZipFile(package_dir / "deployment.zip") as zipped:
         zipped.extractall(target)
     return target
 
 
-def test_bundle__holds_app_api_and_the_chalice_runtime(bundle):
+@pytest.fixture(scope="module")
+def sam(package_dir):
+    return json.loads((package_dir / "sam.json").read_text())
+
+
+def _functions(sam):
+    return {lid: r["Properties"] for lid, r in sam["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def test_bundle__holds_app_api_fonts_and_the_chalice_runtime(bundle):
     assert (bundle / "app.py").is_file()
     assert (bundle / "api" / "orders.py").is_file()
     assert (bundle / "api" / "routes" / "orders.py").is_file()
+    assert (bundle / "api" / "fonts" / "wqy-microhei-gb2312.ttf").is_file()  # the labels' and statements' font
     assert (bundle / "chalice" / "app.py").is_file()
     assert not (bundle / "tests").exists()  # our tests are not shipped (some dependencies ship their own)
+    assert not (bundle / "infra").exists() and not (bundle / "scripts").exists()
     assert not list((bundle / "api").rglob("test_*.py"))
+
+
+def test_bundle__stays_under_lambdas_size_limits(package_dir):
+    zipped = package_dir / "deployment.zip"
+    with zipfile.ZipFile(zipped) as z:
+        unzipped = sum(i.file_size for i in z.infolist())
+    print(f"deployment.zip: {zipped.stat().st_size / MB:.1f} MB zipped, {unzipped / MB:.1f} MB unzipped")
+    assert zipped.stat().st_size < ZIPPED_LIMIT
+    assert unzipped < UNZIPPED_LIMIT
 
 
 def _lambda_runtime(tmp_path) -> Path:
@@ -52,32 +92,54 @@ def _lambda_runtime(tmp_path) -> Path:
     return runtime
 
 
-def test_bundle__imports_the_app_with_only_the_bundle_on_the_path(bundle, tmp_path):
+def test_bundle__imports_the_app_and_every_handler_with_only_the_bundle_on_the_path(bundle, sam, tmp_path):
+    handlers = sorted(props["Handler"] for props in _functions(sam).values())
     # -S -I: no site-packages; the bundle, then the runtime's boto3, is the whole world, as in Lambda.
     path = [str(bundle), str(_lambda_runtime(tmp_path))]
-    result = subprocess.run([sys.executable, "-S", "-I", "-c", f"import sys; sys.path[:0] = {path!r};" + _PROBE],
-                            cwd=bundle, capture_output=True, text=True, timeout=120,
-                            env={"AWS_DEFAULT_REGION": "cn-north-1", "BAOGONG_STAGE": "prod"})
+    result = subprocess.run([sys.executable, "-S", "-I", "-c", f"import sys; sys.path[:0] = {path!r};" + _PROBE,
+                             *handlers], cwd=bundle, capture_output=True, text=True, timeout=120,
+                            env={"AWS_DEFAULT_REGION": "cn-north-1", "BAOGONG_STAGE": STAGE})
     assert result.returncode == 0, result.stderr
     probe = json.loads(result.stdout)
     assert probe["file"].startswith(str(bundle)) and probe["api"].startswith(str(bundle))
+    assert probe["font"].startswith(str(bundle)) and probe["pdf_embeds_font"]
     assert "/api/orders" in probe["routes"] and probe["health"] == {"ok": True}
     assert probe["paths"] == len(probe["routes"])
+    assert probe["handlers"] == {h: True for h in handlers}
+    assert "app.app" in handlers and "api.routes.exports.export_worker" in handlers
 
 
-def test_sam_template__uses_the_prod_stage_settings(bundle):
-    sam = json.loads((ROOT / "build" / "package" / "sam.json").read_text())
-    function = next(r for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Function")
-    env = function["Properties"]["Environment"]["Variables"]
-    assert env["BAOGONG_TABLE"] == "baogong-prod"
-    assert env["BAOGONG_TOKEN_SECRET_PARAM"] == "/baogong/prod/token-secret"
+def test_sam_template__uses_the_stage_settings(sam):
+    for props in _functions(sam).values():
+        env = props["Environment"]["Variables"]
+        assert env["BAOGONG_STAGE"] == STAGE
+        assert env["BAOGONG_TABLE"] == f"baogong-{STAGE}"
+        assert env["BAOGONG_TOKEN_SECRET_PARAM"] == f"/baogong/{STAGE}/token-secret"
+        assert env["BAOGONG_VAPID_KEY_PARAM"] == f"/baogong/{STAGE}/vapid-private-key"
+        # The buckets are the app stack's own, not names typed into .chalice/config.json.
+        assert env["BAOGONG_EXPORTS_BUCKET"] == {"Ref": "ExportsBucket"}
+        assert env["BAOGONG_UPLOADS_BUCKET"] == {"Ref": "UploadsBucket"}
+        assert props["Role"]["Fn::GetAtt"][1] == "Arn"
+    assert sam["Resources"]["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"
 
 
-def test_sam_template__export_worker_is_named_as_the_api_invokes_it(bundle):
+def test_sam_template__export_worker_is_named_as_the_api_invokes_it(sam):
     """The API invokes the worker by name (BAOGONG_EXPORT_FUNCTION); CloudFormation must not invent one."""
-    sam = json.loads((ROOT / "build" / "package" / "sam.json").read_text())
     worker = sam["Resources"]["ExportWorker"]["Properties"]
     assert worker["Handler"] == "api.routes.exports.export_worker"
     assert worker["Timeout"] == 900
     api = sam["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
-    assert worker["FunctionName"] == api["BAOGONG_EXPORT_FUNCTION"] == "baogong-prod-export_worker"
+    assert worker["FunctionName"] == api["BAOGONG_EXPORT_FUNCTION"] == f"baogong-{STAGE}-export_worker"
+
+
+def test_merge_template__is_made_per_stage(tmp_path):
+    """No stage is typed into infra/: `make package STAGE=x` names x's functions and table."""
+    from infra import build
+    merged = build.merge_template("staging")
+    worker = merged["Resources"]["ExportWorker"]["Properties"]
+    assert worker["FunctionName"] == "baogong-staging-export_worker"
+    assert merged["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]["BAOGONG_TABLE"] == \
+        "baogong-staging"
+    assert "prod" not in json.dumps(merged)
+    assert "prod" not in (build.INFRA / "template.yaml").read_text().replace("production", "")
+    assert "prod" not in (build.INFRA / "table.yaml").read_text()
