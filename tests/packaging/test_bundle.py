@@ -1,5 +1,6 @@
 """`make package` builds a Lambda bundle from which the app imports and answers, with nothing else on the path."""
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -132,14 +133,31 @@ def test_sam_template__export_worker_is_named_as_the_api_invokes_it(sam):
     assert worker["FunctionName"] == api["BAOGONG_EXPORT_FUNCTION"] == f"baogong-{STAGE}-export_worker"
 
 
-def test_merge_template__is_made_per_stage(tmp_path):
-    """No stage is typed into infra/: `make package STAGE=x` names x's functions and table."""
+def test_package__any_stage_gets_its_own_names_with_nothing_typed_in_for_it(package_dir, tmp_path):
+    """`make package STAGE=staging`'s steps (into a scratch directory): names, table and settings follow."""
     from infra import build
-    merged = build.merge_template("staging")
-    worker = merged["Resources"]["ExportWorker"]["Properties"]
-    assert worker["FunctionName"] == "baogong-staging-export_worker"
-    assert merged["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]["BAOGONG_TABLE"] == \
-        "baogong-staging"
-    assert "prod" not in json.dumps(merged)
-    assert "prod" not in (build.INFRA / "template.yaml").read_text().replace("production", "")
-    assert "prod" not in (build.INFRA / "table.yaml").read_text()
+    root = package_dir.parents[1]
+    merge = tmp_path / "merge-staging.json"
+    out = tmp_path / "package"
+    steps = [[sys.executable, "-m", "infra.build", "merge", "--stage", "staging", str(merge)],
+             [str(Path(sys.executable).with_name("chalice")), "package", "--stage", "staging",
+              "--merge-template", str(merge), str(out)],
+             [sys.executable, "-m", "infra.build", "combine", "--stage", "staging", str(out)]]
+    for step in steps:
+        result = subprocess.run(step, cwd=root, capture_output=True, text=True, timeout=900,
+                                env={**os.environ, "AWS_DEFAULT_REGION": "cn-north-1"})
+        assert result.returncode == 0, result.stdout + result.stderr
+    app = json.loads((out / "app.json").read_text())
+    functions = {lid: r["Properties"] for lid, r in app["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert {p["FunctionName"] for p in functions.values()} == {
+        "baogong-staging", "baogong-staging-export_worker", "baogong-staging-expire_unpaid_orders",
+        "baogong-staging-daily_market_report"}
+    assert (functions["ExportWorker"]["Timeout"], functions["ExportWorker"]["MemorySize"]) == (900, 1024)
+    assert (functions["APIHandler"]["Timeout"], functions["APIHandler"]["MemorySize"]) == (30, 512)
+    env = functions["APIHandler"]["Environment"]["Variables"]
+    assert env["BAOGONG_TABLE"] == "baogong-staging"
+    assert env["BAOGONG_EXPORT_FUNCTION"] == "baogong-staging-export_worker"
+    assert app["Parameters"]["Stage"]["AllowedValues"] == ["staging"]
+    assert "prod" not in json.dumps(build.merge_template("staging"))
+    for source in ("template.yaml", "table.yaml"):
+        assert "prod" not in (build.INFRA / source).read_text()
