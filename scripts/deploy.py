@@ -54,10 +54,9 @@ CONTENT_TYPES = {
     ".woff2": "font/woff2", ".map": "application/json", "": "text/plain; charset=utf-8",
 }
 # Reserved concurrency planned by infra/template.yaml's defaults (API, export worker, two schedules), and
-# the 100 unreserved executions Lambda insists on keeping.
+# the unreserved executions Lambda insists on keeping: the account's quota must cover both.
 RESERVED = 100 + 5 + 1 + 1
 UNRESERVED_MINIMUM = 100
-CHINA_REGIONS = ("cn-north-1", "cn-northwest-1")
 
 
 class DeployError(Exception):
@@ -270,10 +269,10 @@ class Stage:
             self.out(f"  (could not read the Lambda concurrency quota: {err.response['Error'].get('Code')}; "
                      "reserving as planned)")
             return True
-        if limit < RESERVED:
-            self.out(f"  ! the account's Lambda concurrency quota is {limit}: reserving {RESERVED - UNRESERVED_MINIMUM}"
-                     f" needs {RESERVED}. Deploying without reserved concurrency; ask AWS Support to raise the quota"
-                     " (Service Quotas, Lambda, Concurrent executions) and deploy again.")
+        if limit < RESERVED + UNRESERVED_MINIMUM:
+            self.out(f"  ! the account's Lambda concurrency quota is {limit}: reserving {RESERVED} needs "
+                     f"{RESERVED + UNRESERVED_MINIMUM}. Deploying without reserved concurrency; ask for a higher "
+                     "quota (Service Quotas, AWS Lambda, Concurrent executions) and deploy again.")
             return False
         return True
 
