@@ -1,4 +1,4 @@
-"""Settings read from the environment; each Chalice stage sets them in .chalice/config.json."""
+"""Settings read from the environment; a deployed stage gets them from its merge template (infra/build.py)."""
 import os
 
 STAGE = os.environ.get("BAOGONG_STAGE", "local")

@@ -8,7 +8,7 @@ thread under `make dev`, inline in the tests. `run` counts the orders (so progre
 streams the export into a temporary file while writing `done` every few hundred orders, puts the
 file in the exports bucket, and marks the job done. `view` answers the job's creator, and only
 them (anyone else: 404), with a link valid for 15 minutes. The bucket deletes files after 7 days
-(infra/template.yaml), and the table's TTL the job.
+(infra/template.yaml), and the table's TTL (infra/table.yaml) the job.
 """
 import json
 import logging

@@ -847,7 +847,7 @@ def dynamodb_client():
 
 
 def create_table() -> None:
-    """Create the table and turn on TTL (local stack and tests; prod uses infra/template.yaml)."""
+    """Create the table and turn on TTL (local stack and tests; prod uses infra/table.yaml)."""
     if not Item.exists():
         Item.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
         Item._get_connection().connection.client.update_time_to_live(
