@@ -302,18 +302,3 @@ def gone(response) -> dict:
     return error
 
 
-@pytest.fixture
-def dynamodb_calls(table):
-    """A Counter of the DynamoDB operations the app makes while the test runs (clear() it to start counting)."""
-    from collections import Counter
-
-    from api import models
-    calls = Counter()
-
-    def count(model, **kwargs):
-        calls[model.name] += 1
-
-    client = models.dynamodb_client()
-    client.meta.events.register("before-call.dynamodb", count, unique_id="gate-test-count")
-    yield calls
-    client.meta.events.unregister("before-call.dynamodb", unique_id="gate-test-count")

@@ -13,7 +13,7 @@ import requests
 from api import clock
 from tests.api.gate_helpers import (  # noqa: F401 (fixtures)
     ARRIVAL_DAY, ARRIVE_FROM, ARRIVE_UNTIL, DAY_BEFORE, DOCUMENTS, DRIVER_ID, DRIVER_PHONE, JPEG, MB5, NOW, PDF,
-    PLATE, PNG, TEST_AT, TEXT, another_site, bad_check_digit, bucket, dynamodb_calls, frozen, gate, gone, id_number, names, stable,
+    PLATE, PNG, TEST_AT, TEXT, another_site, bad_check_digit, bucket, frozen, gate, gone, id_number, names, stable,
     staff_id,
 )
 from tests.api.helpers import create_community, create_round, create_sub_district, create_supplier, error_of, \

@@ -7,23 +7,9 @@ import json
 import uuid
 from collections import Counter
 
-import pytest
-
 from api import models
 
 
-@pytest.fixture
-def dynamodb_calls(table):
-    """A Counter of DynamoDB operations made while the test runs."""
-    calls = Counter()
-
-    def count(model, **kwargs):
-        calls[model.name] += 1
-
-    client = models.dynamodb_client()
-    client.meta.events.register("before-call.dynamodb", count, unique_id="test-count")
-    yield calls
-    client.meta.events.unregister("before-call.dynamodb", unique_id="test-count")
 
 
 def _register(client, demo, room="501", phone="13812341234") -> dict:

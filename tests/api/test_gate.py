@@ -14,7 +14,7 @@ import pytest
 
 from api import clock
 from tests.api.gate_helpers import (  # noqa: F401 (fixtures)
-    ARRIVAL_DAY, ARRIVE_FROM, ARRIVE_UNTIL, DAY_BEFORE, DRIVER_ID, NOW, PASSENGER_ID, PLATE, another_site, bucket, dynamodb_calls, frozen,
+    ARRIVAL_DAY, ARRIVE_FROM, ARRIVE_UNTIL, DAY_BEFORE, DRIVER_ID, NOW, PASSENGER_ID, PLATE, another_site, bucket, frozen,
     full_ids_in,
     gate, gone, stable, staff_id,
 )

@@ -15,7 +15,7 @@ import pytest
 import time_machine
 
 from api import bootstrap, clock, communities, ids
-from api.models import Household, Notice, dynamodb_client
+from api.models import Household, Notice
 from tests.api.helpers import (
     create_community, create_round, error_of, fair_share_off, get, place_order, post, register, writes,
 )
@@ -24,18 +24,6 @@ _PHONES = itertools.count(1)
 PHONE = re.compile(r"1[3-9][0-9]{9}")
 
 
-@pytest.fixture
-def dynamodb_calls(table):
-    """A Counter of DynamoDB operations made while the test runs (as in test_dynamodb_calls.py)."""
-    calls = Counter()
-
-    def count(model, **kwargs):
-        calls[model.name] += 1
-
-    client = dynamodb_client()
-    client.meta.events.register("before-call.dynamodb", count, unique_id="test-count-notices")
-    yield calls
-    client.meta.events.unregister("before-call.dynamodb", unique_id="test-count-notices")
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
-from api import clock, models, order_state, payments
+from api import clock, order_state, payments
 from api.models import HouseholdQuota, LedgerEntry, Order
 from tests.api.helpers import (
     create_community, create_round, create_supplier, error_of, fair_share_off, get, order_body, orders_in, post,
@@ -334,17 +334,6 @@ def test_refunded__on_an_order_with_no_refund_due__is_422(client, demo, rnd, fla
 
 # --- the deadline --------------------------------------------------------------------
 
-@pytest.fixture
-def dynamodb_calls(table):
-    calls = Counter()
-
-    def count(model, **kwargs):
-        calls[model.name] += 1
-
-    events = models.dynamodb_client().meta.events
-    events.register("before-call.dynamodb", count, unique_id="payments-count")
-    yield calls
-    events.unregister("before-call.dynamodb", unique_id="payments-count")
 
 
 def test_expiry__k_unpaid_orders_cost_k_transactions_and_no_scan(client, demo, rnd, dynamodb_calls):
