@@ -30,6 +30,13 @@ test: $(STAMP) system-deps
 test-fast: $(STAMP)
 	$(PY) -m pytest tests/unit tests/api
 
+## make fuzz: the long contract fuzz on a fresh dev stack: schemathesis over every route x every role, about 310 requests an operation, the checks of make test; BAOGONG_FUZZ_SEED=<n> repeats a run
+.PHONY: fuzz
+fuzz: $(STAMP)
+	BAOGONG_FUZZ_PROBE=$${BAOGONG_FUZZ_PROBE:-10} BAOGONG_FUZZ_EXAMPLES=$${BAOGONG_FUZZ_EXAMPLES:-200} \
+	BAOGONG_FUZZ_SEED=$${BAOGONG_FUZZ_SEED:-random} BAOGONG_FUZZ_REPORT=$${BAOGONG_FUZZ_REPORT:-.local/fuzz-report.json} \
+		$(PY) -m pytest tests/stack/test_fuzz.py
+
 ## make bench: timings of the order path against a running-from-scratch dev stack (never asserted)
 bench: $(STAMP)
 	$(PY) -m bench.orders
