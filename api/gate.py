@@ -18,7 +18,7 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, deliveries, gate_log, notices, packing, plates, rounds
+from api import clock, communities, deliveries, gate_log, notices, packing, plates, rounds, sites
 from api.auth import Principal
 from api.errors import BadInput, Conflict, NotFound, Refused, storage_errors
 from api.models import Delivery, Disinfection, Order, Site, transaction_connection
@@ -159,7 +159,6 @@ def _goods_at_gate(site: Site, delivery: Delivery, principal: Principal) -> None
 
 def turn_away(principal: Principal, site_id: str, data: dict) -> dict:
     """劝返: a vehicle with no approved delivery is sent away; the supervisor sees it as a deviation."""
-    from api import sites
     site = sites.for_caller(principal, site_id, staff=("gate_officer",))
     plate = plates.normalise(data["plate"])
     record = gate_log.event(site.site_id, "turned_away", principal, plate=plate,
