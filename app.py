@@ -2,7 +2,7 @@
 from chalice import Chalice, Response
 
 from api import logs
-from api.errors import DomainError
+from api.errors import DomainError, as_storage_busy
 from api.routes import (
     communities, exports, gate, health, households, invites, join, monitoring, orders, payment_qr, payments, pickup,
     posters, roster, rounds, schedules, supply,
@@ -30,6 +30,13 @@ def domain_errors_to_http(event, get_response):
         response = get_response(event)
     except DomainError as err:
         return Response(err.body(), status_code=err.status, headers=err.headers)
+    except Exception as exc:
+        # The safety net under every module's storage_errors(): a throttle, a lost connection or a timeout
+        # anywhere is a 503 the client retries, never a 500. Anything else is a bug and stays one.
+        busy = as_storage_busy(exc)
+        if busy is None:
+            raise
+        return Response(busy.body(), status_code=busy.status, headers=busy.headers)
     if response.status_code == 415:
         # Chalice refuses a content type a route does not take before our code runs.
         return Response(DomainError("不支持这种文件类型，请上传 CSV 或 XLSX 文件",

@@ -99,6 +99,14 @@ def is_throttle(exc: BaseException) -> bool:
     return _aws_code(exc) in _THROTTLE_CODES
 
 
+def as_storage_busy(exc: BaseException) -> "StorageBusy | None":
+    """The 503 a storage failure that escaped its module becomes, or None if it is not one (a bug: 500)."""
+    if is_throttle(exc):
+        return StorageBusy("系统繁忙，请稍后再试", "The system is busy; please retry shortly",
+                           headers={"Retry-After": "2"})
+    return None
+
+
 @contextlib.contextmanager
 def storage_errors():
     """Turn a DynamoDB throttle into a 503 with Retry-After; let everything else through."""
