@@ -172,9 +172,10 @@ def _special_flats(community_id: str, prefix: str = "") -> dict[str, Household]:
 
 def building_list(principal: Principal, round_id: str, building: str) -> dict:
     """One building's bags, in room order: one Query of the round's orders under the building's prefix."""
+    # The caller's community first: a token that no longer counts learns nothing about which rounds exist.
+    community = _caller_community(principal)
     rnd = rounds.get(round_id)
-    community = next((c for c in [_caller_community(principal)] if c.community_id in rnd.community_ids), None)
-    if community is None:
+    if community.community_id not in rnd.community_ids:
         raise rounds.no_such_round()
     prefix = roster.building_prefix(community, building)
     with storage_errors():
