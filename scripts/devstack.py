@@ -15,6 +15,7 @@ import socket
 import threading
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -151,6 +152,49 @@ def prepare_aws(endpoint: str) -> None:
     models.create_table()
 
 
+def _raw_path(request: Request) -> str:
+    """The request's path as sent, still percent-encoded, with its raw query string. werkzeug's
+    `request.path` is decoded once already: an encoded `#`, `?` or `;` in a path parameter would end the
+    path when Chalice's LocalGateway parses it as a URL again, and an encoded tab or newline would go."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        raw = raw.encode("latin-1").decode("utf-8", "replace")  # PEP 3333: the bytes as latin-1
+        raw = raw.split("?", 1)[0].split("#", 1)[0]
+    else:  # a WSGI server without the raw target (a test's environ): encode the decoded path again
+        raw = quote(request.path, safe="/!$&'()*+,=:@~-._")
+    query = request.environ.get("QUERY_STRING", "")
+    return f"{raw}?{query}" if query else raw
+
+
+class _EncodedPathMatcher:
+    """Chalice's RouteMatcher, over the raw (encoded) path: split at `/` and the first `?` only, then each
+    path parameter decoded once, as API Gateway does. `/api/sites/%3F2` is GET /api/sites/{site_id} with
+    site_id `?2`, never GET /api/sites; a `;` stays in its parameter (urlparse would cut it off)."""
+
+    def __init__(self, routes: list[str]):
+        self.route_urls = sorted(routes)  # as RouteMatcher: concrete segments before captures
+
+    def match_route(self, url: str):
+        from chalice.local import MatchResult
+        path, _, query = url.partition("?")
+        if path != "/" and path.endswith("/"):
+            path = path[:-1]  # API Gateway drops a trailing slash
+        parts = path.split("/")
+        for route_url in self.route_urls:
+            url_parts = route_url.split("/")
+            if len(parts) != len(url_parts):
+                continue
+            captured = {}
+            for part, pattern in zip(parts, url_parts):
+                if pattern.startswith("{") and pattern.endswith("}"):
+                    captured[pattern[1:-1]] = unquote(part)
+                elif unquote(part) != pattern:
+                    break
+            else:
+                return MatchResult(route_url, captured, parse_qs(query, keep_blank_values=True))
+        raise ValueError(f"No matching route found for: {url}")
+
+
 class Site:
     """WSGI app: /api/* to Chalice's local gateway, everything else from frontend/."""
 
@@ -159,6 +203,7 @@ class Site:
         from chalice.local import LocalGateway
 
         self.gateway = LocalGateway(chalice_app, Config.create(chalice_stage="local", lambda_timeout=30))
+        self.gateway.event_converter._route_matcher = _EncodedPathMatcher(list(chalice_app.routes))
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -173,7 +218,7 @@ class Site:
     def api(self, request: Request) -> Response:
         from chalice.local import LocalGatewayException
 
-        path = request.full_path.rstrip("?") if request.query_string else request.path
+        path = _raw_path(request)
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
             result = self.gateway.handle_request(request.method, path, headers, request.get_data() or None)
