@@ -1,7 +1,7 @@
 """Baogong (保供) API: the Chalice app, its blueprints, and the one error handler."""
 from chalice import Chalice, Response
 
-from api import logs
+from api import limits, logs
 from api.errors import DomainError, as_storage_busy
 from api.routes import (
     communities, exports, gate, health, households, invites, join, monitoring, orders, payment_qr, payments, pickup,
@@ -12,6 +12,8 @@ app = Chalice(app_name="baogong")
 # JSON logs with the request id, phones and ID numbers masked, one access line per request (api/logs.py).
 # Installed first, so its middleware wraps everything below and sees the final status.
 logs.install(app)
+# Body size caps (413) and rate limits (429 with Retry-After) before any route code runs (api/limits.py).
+limits.install(app)
 app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 app.api.binary_types.append("application/pdf")
 

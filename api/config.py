@@ -24,3 +24,32 @@ SMS = os.environ.get("BAOGONG_SMS", "off")
 # Web Push (api/push.py): the VAPID private key (PEM) as an SSM SecureString; without it, push is off.
 VAPID_KEY_PARAM = os.environ.get("BAOGONG_VAPID_KEY_PARAM", f"/baogong/{STAGE}/vapid-private-key")
 VAPID_SUBJECT = os.environ.get("BAOGONG_VAPID_SUBJECT", "mailto:ops@baogong.example.cn")
+
+
+# Rate limits (api/limits.py): on unless BAOGONG_RATE_LIMITS=off. The in-process tests turn them off
+# (tests/conftest.py) and on again where they test them; `make dev` and every deployed stage run them.
+RATE_LIMITS = os.environ.get("BAOGONG_RATE_LIMITS", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+def _limit(name: str, default: str) -> tuple[int, int]:
+    """BAOGONG_LIMIT_<NAME>=<requests>/<window seconds>, e.g. 1200/60; a malformed value stops the start."""
+    text = os.environ.get(f"BAOGONG_LIMIT_{name}", default)
+    count, _, seconds = text.partition("/")
+    try:
+        limit = (int(count), int(seconds))
+    except ValueError:
+        raise ValueError(f"BAOGONG_LIMIT_{name} must be <requests>/<seconds>, e.g. {default}; got {text!r}") from None
+    if limit[0] < 1 or limit[1] < 1:
+        raise ValueError(f"BAOGONG_LIMIT_{name} must be two positive whole numbers, e.g. {default}; got {text!r}")
+    return limit
+
+
+# (requests, window seconds) per caller; docs/api.md "Rate limits" says why these numbers.
+LIMITS = {
+    "ip_writes": _limit("IP_WRITES", "1200/60"),            # writes from one IP (many phones share one)
+    "household_writes": _limit("HOUSEHOLD_WRITES", "30/600"),  # writes by one household's members
+    "staff_writes": _limit("STAFF_WRITES", "600/600"),        # writes by one staff member
+    "join": _limit("JOIN", "300/600"),                        # join-key look-ups and registrations from one IP
+}
+# Unknown join keys from one IP within the join window, before its join attempts are refused.
+JOIN_MISSES = int(os.environ.get("BAOGONG_LIMIT_JOIN_MISSES", "20"))

@@ -467,6 +467,20 @@ class IdempotencyRecord(Item, discriminator="IdempotencyRecord"):
     expires_at = TTLAttribute()
 
 
+class RateCounter(Item, discriminator="RateCounter"):
+    """A fixed-window request counter of api/limits.py: one item per limit, caller and window.
+
+    PK=LIMIT#<limit>#<caller>#<window start, epoch seconds>  SK=LIMIT
+    <limit> is ip_writes, household_writes, staff_writes or join; <caller> an IP address, a household
+    id or a staff id. `n` counts the requests let through, `miss` (join only) the unknown join keys.
+    Written by one conditional UpdateItem (ADD n :1 if n < limit); `expires_at` is the table's TTL.
+    """
+
+    n = NumberAttribute(default=0)
+    miss = NumberAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 class ExportJob(Item, discriminator="ExportJob"):
     """An export built in the background (api/export_jobs.py).
 

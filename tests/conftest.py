@@ -6,6 +6,8 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "cn-north-1", "BAOGONG_STAGE": "test", "BAOGONG_TABLE": "baogong-test",
     "BAOGONG_PUBLIC_URL": "http://baogong.test", "BAOGONG_EXPORT_RUNNER": "inline",
+    # Off in process: many tests count DynamoDB calls per request. tests/api/test_rate_limits.py turns them on.
+    "BAOGONG_RATE_LIMITS": "off",
 })
 os.environ.pop("BAOGONG_AWS_ENDPOINT", None)
 
