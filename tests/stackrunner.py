@@ -14,10 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class DevStack:
-    """A `make dev` process on a free port; `info` is its .local/dev.json."""
+    """A `make dev` process on a free port; `info` is its .local/dev.json.
 
-    def __init__(self, state_dir: Path):
+    `env` is added to the stack's environment, e.g. {"BAOGONG_LIMIT_IP_WRITES": "1000000/60"} to let a
+    test drive it hard from 127.0.0.1 (api/config.py lists the rate-limit settings).
+    """
+
+    def __init__(self, state_dir: Path, env: dict[str, str] | None = None):
         self.state_dir = state_dir
+        self.env = dict(env or {})
         self.port = free_port()
         self.log_path = state_dir / "make-dev.log"
         self.process = None
@@ -27,6 +32,7 @@ class DevStack:
         # A clean environment: nothing from the in-process test settings leaks into the stack.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BAOGONG_"))}
         env.update(PORT=str(self.port), BAOGONG_STATE_DIR=str(self.state_dir), PYTHONUNBUFFERED="1")
+        env.update(self.env)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(["make", "--no-print-directory", "dev"], cwd=ROOT, env=env,
                                         stdout=self.log_path.open("w"), stderr=subprocess.STDOUT,
