@@ -1,7 +1,8 @@
 """`make dev`: start the local stack, seed the demo community, print how to use it.
 
 Environment: PORT (default 8000), HOST (default 127.0.0.1; 0.0.0.0 to try it
-from a phone on your network), BAOGONG_STATE_DIR (default .local).
+from a phone on your network), BAOGONG_STATE_DIR (default .local), and the rate limits
+(BAOGONG_RATE_LIMITS=off, BAOGONG_LIMIT_<NAME>=<requests>/<seconds>: api/config.py), on by default as in prod.
 """
 import json
 import os
@@ -50,6 +51,11 @@ def main() -> int:
     print("", flush=True)
     print(f"Tokens and ids written to {state_dir / 'dev.json'}")
     print(f"Scheduled jobs (expiring unpaid orders) run every {devstack.SCHEDULE_SECONDS} s.")
+    from api import config
+    limits = ", ".join(f"{name} {count}/{seconds}s" for name, (count, seconds) in config.LIMITS.items())
+    limits += f", join misses {config.JOIN_MISSES}"
+    print(f"Rate limits {'on, as in prod' if config.RATE_LIMITS else 'OFF'} ({limits}); every caller is 127.0.0.1 here."
+          " BAOGONG_RATE_LIMITS=off, or BAOGONG_LIMIT_<NAME>=<requests>/<seconds>, changes them (docs/api.md).")
     print("Ctrl-C to stop. Data lives in memory and is gone when you stop.", flush=True)
 
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
