@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactWrite
 
 from api import clock, config, households, ids, suppliers
 from api.auth import Principal
-from api.errors import BadInput, Conflict, Forbidden, NotFound, storage_errors
+from api.errors import BadInput, Conflict, NotFound, storage_errors
 from api.models import (
     Building, Community, DistributionPoint, StaffMember, SubDistrict, SubDistrictListing, transaction_connection,
 )
@@ -93,7 +93,7 @@ def register_household(join_key: str, data: dict) -> dict:
 
 
 def ensure_visible(principal: Principal, community: Community) -> None:
-    """404 for a resident of another community; 403 for staff outside their scope."""
+    """404 for anyone outside the community: a stranger never learns that a community id exists."""
     if principal.role == "resident":
         if principal.community_id != community.community_id:
             raise NotFound("小区不存在", "No such community")
@@ -105,7 +105,7 @@ def ensure_visible(principal: Principal, community: Community) -> None:
         or (principal.role == "supplier" and _supplier_serves(principal.scope_id, community))
     )
     if not allowed:
-        raise Forbidden("该小区不在您的管辖范围内", "This community is outside your scope", code="wrong_scope")
+        raise _no_such_community()
 
 
 def is_info_officer(principal: Principal, community: Community) -> bool:

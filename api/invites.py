@@ -28,10 +28,14 @@ def invite_url(code: str) -> str:
     return f"{config.PUBLIC_URL}/#/invite/{code}"
 
 
+def _no_such_scope() -> BadInput:
+    return BadInput("邀请的范围不存在", "The scope to invite into does not exist",
+                    fields={"scope_id": ["不存在 / Does not exist"]})
+
+
 def _sub_district_of(role: str, scope_id: str) -> str:
     """The sub-district a scope belongs to; 400 if the scope does not exist."""
-    missing = BadInput("邀请的范围不存在", "The scope to invite into does not exist",
-                       fields={"scope_id": ["不存在 / Does not exist"]})
+    missing = _no_such_scope()
     if auth.SCOPE_OF_ROLE[role] == "community":
         try:
             return communities.get(scope_id).sub_district_id
@@ -67,7 +71,8 @@ def create(principal: Principal, role: str, scope_id: str, name: str = "") -> di
                                 code="wrong_scope")
             _sub_district_of(role, scope_id)
         elif _sub_district_of(role, scope_id) != principal.scope_id:
-            raise Forbidden("该范围不在您的街道内", "That scope is outside your sub-district", code="wrong_scope")
+            # Answered as a scope that does not exist: an admin must not learn which ids exist elsewhere.
+            raise _no_such_scope()
         if role == "info_officer" and communities.get(scope_id).info_officer is not None:
             raise communities.info_officer_active()
         now = clock.now()

@@ -93,6 +93,17 @@ def load(round_id: str) -> tuple[Round, list[Bundle]]:
     return rnd, sorted((i for i in items if isinstance(i, Bundle)), key=lambda b: b.position)
 
 
+def _may_use(principal: Principal, community, supplier) -> bool:
+    """A supplier reaches every community of its sub-district; anyone else those they may see."""
+    if principal.role == "supplier":
+        return supplier is not None and community.sub_district_id == supplier.sub_district_id
+    try:
+        communities.ensure_visible(principal, community)
+    except NotFound:
+        return False
+    return True
+
+
 def create(principal: Principal, data: dict) -> dict:
     """Create a round. Suppliers offer their own; a liaison or admin names the supplier."""
     return create_once(principal, data, None)[0]
@@ -118,24 +129,22 @@ def create_once(principal: Principal, data: dict, key: str | None) -> tuple[dict
     else:
         supplier_id = data["supplier_id"]
     community_ids = list(dict.fromkeys(data["community_ids"]))
+    # A community or supplier the caller may not use is answered exactly as an id that names nothing,
+    # so that nobody learns which ids exist outside their reach.
     try:
         supplier = suppliers.get(supplier_id)
     except NotFound:
-        raise BadInput("供应商不存在", "No such supplier",
-                       fields={"supplier_id": ["供应商不存在 / No such supplier"]}) from None
-    found = communities.get_many(community_ids)
+        supplier = None
+    found = {cid: community for cid, community in communities.get_many(community_ids).items()
+             if _may_use(principal, community, supplier)}
     missing = {position: ["小区不存在 / No such community"]
                for position, community_id in enumerate(data["community_ids"]) if community_id not in found}
     if missing:
         raise BadInput("小区不存在", "No such community", fields={"community_ids": missing})
-    for community in found.values():
-        if principal.role != "supplier":  # a supplier's reach is its sub-district, checked next
-            communities.ensure_visible(principal, community)
-        if community.sub_district_id != supplier.sub_district_id:
-            # The sub-district vets its suppliers (保供单位); one from elsewhere must be added there first.
-            raise Forbidden("该供应商不在此小区所属街道的保供名单中",
-                            "This supplier is not registered with the community's sub-district",
-                            code="supplier_outside_sub_district")
+    if supplier is None or any(c.sub_district_id != supplier.sub_district_id for c in found.values()):
+        # The sub-district vets its suppliers (保供单位); one from elsewhere must be added there first.
+        raise BadInput("本街道的保供名单中没有这个供应商", "No such supplier in the community's sub-district",
+                       fields={"supplier_id": ["供应商不存在 / No such supplier"]})
     if data.get("payment_qr_key"):
         payment_qr.check_upload(principal, data["payment_qr_key"], supplier_id)
     else:

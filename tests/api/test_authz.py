@@ -156,18 +156,20 @@ def test_order__in_round_of_another_community__is_404_and_writes_nothing(client,
 # --- staff scope ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ["liaison", "volunteer"])
-def test_rounds__staff_of_another_community__is_403(client, demo, elsewhere, role):
+def test_rounds__staff_of_another_community__is_404_as_for_no_community(client, demo, elsewhere, role):
     response = get(client, f"/api/rounds?community_id={elsewhere['community_id']}", demo["tokens"][role])
+    unknown = get(client, "/api/rounds?community_id=01JNOSUCHCOMMUNITY0000000", demo["tokens"][role])
 
-    error_of(response, 403, "wrong_scope")
+    assert error_of(response, 404, "not_found") == error_of(unknown, 404, "not_found")
 
 
-def test_rounds__admin_of_another_sub_district__is_403(client, demo):
+def test_rounds__admin_of_another_sub_district__is_404_as_for_no_community(client, demo):
     other = create_sub_district()
 
     response = get(client, f"/api/rounds?community_id={demo['community_id']}", other["token"])
+    unknown = get(client, "/api/rounds?community_id=01JNOSUCHCOMMUNITY0000000", other["token"])
 
-    error_of(response, 403, "wrong_scope")
+    assert error_of(response, 404, "not_found") == error_of(unknown, 404, "not_found")
 
 
 # --- wrong role -----------------------------------------------------------------------

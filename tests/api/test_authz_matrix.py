@@ -398,43 +398,9 @@ PUBLIC = {
     ("POST", "/api/invites/{code}/accept"): ("/api/invites/{invite_code}/accept", {}),
 }
 
-# Where the app does not do what the contract says: {(method, path, caller, scope): reason}.
-ROUNDS_ORACLE = (
-    "GET /api/rounds?community_id=: past the role check, communities.ensure_visible answers 403 wrong_scope for "
-    "an existing community outside the caller's scope, but 404 for an id that names nothing "
-    "(communities.get runs first): staff can tell which community ids exist elsewhere. The rule: a stranger gets "
-    "404. (tests/api/test_authz.py::test_rounds__staff_of_another_community__is_403 and "
-    "::test_rounds__admin_of_another_sub_district__is_403 pin the 403 and change with the fix.)")
-ROUNDS_NOT_STAFF = (
-    "GET /api/rounds?community_id=: site staff (reviewer, gate officer, supervisor) and supply-point reporters "
-    "pass the role check (every staff role does) and are refused after the lookup with 403 wrong_scope for any "
-    "existing community, 404 for an unknown id: an existence oracle; refuse them before the lookup (403 "
-    "wrong_role) or with 404.")
-CREATE_ROUND_ORACLE = (
-    "POST /api/rounds naming a community (or supplier) outside the caller's scope (a liaison: any other "
-    "community; anyone: another sub-district's): 403 wrong_scope / supplier_outside_sub_district after "
-    "looking it up, but 400 bad_input 'No such community' / 'No such supplier' for ids that name nothing: the "
-    "caller learns which ids exist elsewhere. POST /api/allocations answers both alike.")
-PICKUP_LIST_RETIRED = (
-    "GET /api/rounds/{round_id}/pickup-list as a retired information officer: an existing round (of any "
-    "community) answers 404 'No such community', an unknown round 404 'No such round' (pickup.building_list "
-    "reads the round before the caller's community): the token still tells which round ids exist.")
-XFAILS: dict[tuple[str, str, str, str], str] = {
-    **{("GET", "/api/rounds", caller, "other"): ROUNDS_ORACLE
-       for caller in ("volunteer", "liaison", "info_officer", "info_officer_retired", "supplier", "admin")},
-    **{("GET", "/api/rounds", caller, "sibling"): ROUNDS_ORACLE
-       for caller in ("volunteer", "liaison", "info_officer", "info_officer_retired")},
-    **{("GET", "/api/rounds", caller, scope): ROUNDS_NOT_STAFF
-       for caller in NOT_COMMUNITY_STAFF for scope in ("own", "sibling", "other")},
-    **{("POST", "/api/rounds", caller, "other"): CREATE_ROUND_ORACLE for caller in ("supplier", "liaison", "admin")},
-    ("POST", "/api/rounds", "liaison", "sibling"): CREATE_ROUND_ORACLE,
-    ("POST", "/api/invites", "admin", "other"): (
-        "POST /api/invites by an admin with a scope_id of another sub-district: 403 wrong_scope, but 400 bad_input "
-        "'The scope to invite into does not exist' for an id that names nothing (invites._sub_district_of looks it "
-        "up first): an admin can tell which community, supplier, site, point and sub-district ids exist elsewhere."),
-    **{("GET", "/api/rounds/{round_id}/pickup-list", "info_officer_retired", scope): PICKUP_LIST_RETIRED
-       for scope in ("sibling", "other")},
-}
+# Where the app does not do what the contract says: {(method, path, caller, scope): reason}. Empty since the
+# existence oracles it held (GET and POST /api/rounds, POST /api/invites, the pickup list) answer 404/400 alike.
+XFAILS: dict[tuple[str, str, str, str], str] = {}
 
 
 # --- rendering a case ----------------------------------------------------------------------------------

@@ -96,25 +96,27 @@ def test_invite__liaison_inviting_admin_or_supplier__is_403(client, demo, role, 
     refused_invite(client, demo["tokens"]["liaison"], role, demo[scope_key], 403, "wrong_scope")
 
 
-def test_invite__admin_into_community_of_another_sub_district__is_403(client, demo):
+def test_invite__admin_into_community_of_another_sub_district__is_400_as_for_no_such_scope(client, demo):
     other = create_sub_district("汉江街道")
     foreign = create_community(other["sub_district_id"], "江景花园")
 
-    refused_invite(client, demo["tokens"]["admin"], "liaison", foreign["community_id"], 403, "wrong_scope")
+    error = refused_invite(client, demo["tokens"]["admin"], "liaison", foreign["community_id"], 400, "bad_input")
+    assert error == refused_invite(client, demo["tokens"]["admin"], "liaison", "01JNOSUCHCOMMUNITY0000000",
+                                   400, "bad_input")
 
 
 def test_invite__admin_of_another_sub_district__cannot_invite_its_admin_or_supplier(client, demo):
     other = create_sub_district("汉江街道")
 
-    refused_invite(client, other["token"], "admin", demo["sub_district_id"], 403, "wrong_scope")
-    refused_invite(client, other["token"], "supplier", demo["supplier_id"], 403, "wrong_scope")
+    refused_invite(client, other["token"], "admin", demo["sub_district_id"], 400, "bad_input")
+    refused_invite(client, other["token"], "supplier", demo["supplier_id"], 400, "bad_input")
 
 
-def test_invite__supplier_of_another_sub_district__is_403(client, demo):
+def test_invite__supplier_of_another_sub_district__is_400_as_for_no_such_scope(client, demo):
     other = create_sub_district("汉江街道")
     foreign_supplier = create_supplier(other["sub_district_id"])
 
-    refused_invite(client, demo["tokens"]["admin"], "supplier", foreign_supplier["supplier_id"], 403, "wrong_scope")
+    refused_invite(client, demo["tokens"]["admin"], "supplier", foreign_supplier["supplier_id"], 400, "bad_input")
 
 
 def test_invite__resident__is_403(client, demo):
@@ -176,7 +178,7 @@ def test_accept__the_token_is_refused_outside_the_invited_scope(client, demo):
     other = create_community(demo["sub_district_id"])
     token = accept(client, new_invite_code(client, demo, role="volunteer")).json_body["token"]
 
-    error_of(get(client, f"/api/rounds?community_id={other['community_id']}", token), 403, "wrong_scope")
+    error_of(get(client, f"/api/rounds?community_id={other['community_id']}", token), 404, "not_found")
 
 
 def test_accept__invite_made_by_a_liaison__gives_a_working_volunteer_token(client, demo):

@@ -89,10 +89,10 @@ def test_create_round__times_out_of_order__400_on_the_later_field(client, demo):
     assert "closes_at" in error["fields"]
 
 
-def test_create_round__community_outside_the_suppliers_sub_district__is_refused(client, demo):
+def test_create_round__community_outside_the_suppliers_sub_district__is_refused_as_unknown(client, demo):
     elsewhere = create_community(create_sub_district()["sub_district_id"], "别处小区")
     response = post(client, "/api/rounds", round_body(elsewhere["community_id"]), demo["tokens"]["supplier"])
-    error_of(response, 403, "supplier_outside_sub_district")
+    assert set(error_of(response, 400, "bad_input")["fields"]) == {"community_ids"}
 
 
 def test_my_communities__lists_the_sub_districts_communities_only(client, demo):

@@ -238,24 +238,29 @@ def test_create__supplier_naming_another_supplier__is_403(client, demo):
     assert written == []
 
 
-def test_create__supplier_of_another_sub_district__is_403(client, demo):
+def test_create__supplier_of_another_sub_district__is_400_as_for_an_unknown_community(client, demo):
     other = create_sub_district()
     outsider = create_supplier(other["sub_district_id"])
 
     response, written = create(client, round_body(demo["community_id"]), outsider["token"])
+    unknown, _ = create(client, round_body("01JNOSUCHCOMMUNITY0000000"), outsider["token"])
 
-    error_of(response, 403, "supplier_outside_sub_district")
+    assert error_of(response, 400, "bad_input") == error_of(unknown, 400, "bad_input")
     assert written == []
 
 
-def test_create__liaison_naming_a_supplier_of_another_sub_district__is_403(client, demo):
+def test_create__liaison_naming_a_supplier_of_another_sub_district__is_400_as_for_an_unknown_supplier(client, demo):
     other = create_sub_district()
     outsider = create_supplier(other["sub_district_id"])
     body = round_body(demo["community_id"], supplier_id=outsider["supplier_id"])
+    unknown_body = round_body(demo["community_id"], supplier_id="01JNOSUCHSUPPLIER00000000")
 
     response, written = create(client, body, demo["tokens"]["liaison"])
+    unknown, _ = create(client, unknown_body, demo["tokens"]["liaison"])
 
-    error_of(response, 403, "supplier_outside_sub_district")
+    error = error_of(response, 400, "bad_input")
+    assert error == error_of(unknown, 400, "bad_input")
+    assert set(error["fields"]) == {"supplier_id"}
     assert written == []
 
 
@@ -292,13 +297,17 @@ def test_create__liaison_naming_unknown_supplier__is_400_naming_supplier_id(clie
     assert written == []
 
 
-def test_create__liaison_for_another_community__is_403(client, demo):
+def test_create__liaison_for_another_community__is_400_as_for_an_unknown_community(client, demo):
     elsewhere = create_community(demo["sub_district_id"])
     body = round_body(elsewhere["community_id"], supplier_id=demo["supplier_id"])
+    unknown_body = round_body("01JNOSUCHCOMMUNITY0000000", supplier_id=demo["supplier_id"])
 
     response, written = create(client, body, demo["tokens"]["liaison"])
+    unknown, _ = create(client, unknown_body, demo["tokens"]["liaison"])
 
-    error_of(response, 403, "wrong_scope")
+    error = error_of(response, 400, "bad_input")
+    assert error == error_of(unknown, 400, "bad_input")
+    assert set(error["fields"]) == {"community_ids"}
     assert written == []
 
 
@@ -310,14 +319,16 @@ def test_create__admin_for_own_sub_district__is_201(client, demo):
     assert response.status_code == 201, response.body
 
 
-def test_create__admin_for_community_of_another_sub_district__is_403(client, demo):
+def test_create__admin_for_community_of_another_sub_district__is_400_as_for_an_unknown_community(client, demo):
     other = create_sub_district()
     elsewhere = create_community(other["sub_district_id"])
     body = round_body(elsewhere["community_id"], supplier_id=demo["supplier_id"])
+    unknown_body = round_body("01JNOSUCHCOMMUNITY0000000", supplier_id=demo["supplier_id"])
 
     response, written = create(client, body, demo["tokens"]["admin"])
+    unknown, _ = create(client, unknown_body, demo["tokens"]["admin"])
 
-    error_of(response, 403, "wrong_scope")
+    assert error_of(response, 400, "bad_input") == error_of(unknown, 400, "bad_input")
     assert written == []
 
 
