@@ -6,6 +6,7 @@ registered route, so a route can't exist without appearing in the document.
 import functools
 
 from api import schemas
+from api.errors import guarded
 
 _ERRORS = {400: "输入有误 Bad input", 401: "未登录 No or bad token", 403: "无权限 Wrong role or scope",
            404: "不存在 Not found", 409: "冲突 Conflict", 413: "太大 Too large: use a background job",
@@ -16,6 +17,9 @@ _ERRORS = {400: "输入有误 Bad input", 401: "未登录 No or bad token", 403:
 def documented(summary: str, *, body=None, query=None, response=None, status: int = 200,
                auth: bool = True, headers: tuple[str, ...] = (), errors: tuple[int, ...] = (400,)):
     def mark(view):
+        # Every route is documented, so every view is guarded here: a storage failure that escapes it
+        # (throttle, timeout, lost connection, unretried TransactionConflict) is a 503, not Chalice's 500.
+        view = guarded(view)
         view.__openapi__ = {"summary": summary, "body": body, "query": query, "response": response,
                             "status": status, "auth": auth, "headers": headers,
                             "errors": errors + ((401, 403) if auth else ())}
