@@ -153,16 +153,18 @@ def advance(principal: Principal, allocation_id: str, to: str, note: str) -> dic
         raise Conflict(f"调拨单现在是「{current}」，下一步不能是「{to}」", f"The allocation is {current}; it cannot go to {to} next",
                        code="wrong_step", fields={"to": [f"下一步应为 / Next: {CHAIN[min(CHAIN.index(current) + 1, 4)]}"]})
     now = clock.now()
-    actions = [Allocation.status.set(to),
-               Allocation.history.set(Allocation.history.append([_step(principal, to, note)]))]
+    # The whole new value of each attribute (the status condition guards the history), so that the answer
+    # is the item as written without reading it back.
+    changes = {"status": to, "history": list(allocation.history or []) + [_step(principal, to, note)]}
     if to == "allocated":
-        actions.append(Allocation.allocated_on.set(clock.today().isoformat()))
+        changes["allocated_on"] = clock.today().isoformat()
     if to == "distributed":
         left = int(allocation.quantity) - int(allocation.distributed_qty)
         if left > 0:
             raise Refused(f"还有 {left} {allocation.unit} 未登记发放，请先在台账登记发放", f"{left} {allocation.unit} not yet distributed in the ledger",
                           code="not_all_distributed", fields={"to": [f"未发放 / Left: {left}"]})
-        actions.append(Allocation.distributed_at.set(now))
+        changes["distributed_at"] = now
+    actions = [getattr(Allocation, name).set(value) for name, value in changes.items()]
     condition = Allocation.status == current
     if to == "received":
         line = stock_ledger.new_line(allocation.community_id, "receive", allocation.category, allocation.unit,
@@ -181,7 +183,9 @@ def advance(principal: Principal, allocation_id: str, to: str, note: str) -> dic
                 if exc.cause_response_code == "ConditionalCheckFailedException":
                     raise _changed() from None
                 raise
-    return view(_get(allocation.sub_district_id, allocation_id))
+    for name, value in changes.items():
+        setattr(allocation, name, value)
+    return view(allocation)
 
 
 def _changed() -> Conflict:

@@ -64,8 +64,10 @@ def step(principal: Principal, site_id: str, delivery_id: str, data: dict) -> di
                        f"Do the earlier step first (now: {delivery.status})", code="wrong_step",
                        fields={"status": [delivery.status]})
     now = clock.now()
-    actions, details, deviation = _effects(site, delivery, principal, action, data, now)
-    actions.append(Delivery.status.set(leaves))
+    changes, details, deviation = _effects(site, delivery, principal, action, data, now)
+    changes["status"] = leaves
+    # Whole new values (the status condition guards them), so the answer needs no read back.
+    actions = [getattr(Delivery, name).set(value) for name, value in changes.items()]
     record = gate_log.event(site.site_id, EVENT_OF[action], principal, delivery, details=details, deviation=deviation)
     try:
         with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
@@ -77,7 +79,8 @@ def step(principal: Principal, site_id: str, delivery_id: str, data: dict) -> di
         if order.index(current.status) >= order.index(leaves):
             return deliveries.view(current, principal)
         raise Conflict("刚被别人操作过，请刷新", "Someone else just changed this vehicle; reload", code="changed") from None
-    delivery = deliveries.get(site_id, delivery_id)
+    for name, value in changes.items():
+        setattr(delivery, name, value)
     if action == "release":
         _goods_at_gate(site, delivery, principal)
     return deliveries.view(delivery, principal)
@@ -91,36 +94,37 @@ def _disinfection(site: Site, principal: Principal, data: dict, stage: str, now)
 
 
 def _effects(site: Site, delivery: Delivery, principal: Principal, action: str, data: dict, now):
-    """(update actions, log details, deviation) of one step, or a refusal."""
+    """({attribute: new value}, log details, deviation) of one step, or a refusal."""
     if action == "arrive":
         if plates.normalise(data.get("plate") or "") != delivery.plate:
             raise Refused(f"车牌与报备不符（报备：{delivery.plate}），不得入场", f"The plate does not match the registration ({delivery.plate})",
                           code="plate_mismatch", fields={"plate": ["车牌不符 / Plate does not match"]})
         outside = not delivery.arrive_from <= now <= delivery.arrive_until
-        return ([Delivery.arrived_at.set(now), Delivery.outside_window.set(outside)],
+        return ({"arrived_at": now, "outside_window": outside},
                 {"window": f"{clock.shanghai(delivery.arrive_from)}–{clock.shanghai(delivery.arrive_until)}"},
                 "outside_window" if outside else None)
     if action in ("disinfect", "unload"):
         done = _disinfection(site, principal, data, "gate" if action == "disinfect" else "packaging", now)
         details = {"operator": done.operator, "disinfectant": done.disinfectant, "ratio": done.ratio, "stage": done.stage}
+        disinfections = list(delivery.disinfections or []) + [done]
         if action == "unload":
-            return [Delivery.disinfections.set(Delivery.disinfections.append([done])), Delivery.unloaded_at.set(now)], details, None
+            return {"disinfections": disinfections, "unloaded_at": now}, details, None
         rest_ends = now + timedelta(minutes=int(site.rest_minutes))
         details["rest_ends_at"] = clock.iso(rest_ends)
-        return [Delivery.disinfections.set(Delivery.disinfections.append([done])), Delivery.rest_ends_at.set(rest_ends)], details, None
+        return {"disinfections": disinfections, "rest_ends_at": rest_ends}, details, None
     if action == "assign_point":
         point = next((p for p in site.unloading_points if p.point_id == data.get("point_id")), None)
         if point is None:
             raise BadInput("请选择本门岗的卸货点", "Choose one of this site's unloading points",
                            fields={"point_id": ["不是本门岗的卸货点 / Not an unloading point of this site"]})
-        return [Delivery.point.set(point)], {"point": point.name, "route": point.route}, None
+        return {"point": point}, {"point": point.name, "route": point.route}, None
     if action == "release":
         if delivery.rest_ends_at is None or now < delivery.rest_ends_at:
             _refuse_early_release(site, delivery, principal, now)
-        return [Delivery.released_at.set(now)], {}, None
-    field = {"depart": Delivery.departed_at, "set_down": Delivery.set_down_at, "leave": Delivery.left_at}[action]
+        return {"released_at": now}, {}, None
+    field = {"depart": "departed_at", "set_down": "set_down_at", "leave": "left_at"}[action]
     details = {"area": site.handover_area} if action == "set_down" else {}
-    return [field.set(now)], details, None
+    return {field: now}, details, None
 
 
 def _refuse_early_release(site: Site, delivery: Delivery, principal: Principal, now) -> None:
