@@ -17,7 +17,9 @@ PK=LIMIT#<limit>#<caller>#<window start>), one conditional UpdateItem per counte
   window, that IP's join attempts are refused until the window ends, right key or not.
 
 Over a limit: 429 `too_many_requests` with Retry-After, the seconds to the window's end. The IP is
-API Gateway's `requestContext.identity.sourceIp`; X-Forwarded-For is anyone's to write, never read.
+API Gateway's `requestContext.identity.sourceIp`, except behind CloudFront (`client_ip`: the viewer's
+address from CloudFront-Viewer-Address, else no per-IP count); X-Forwarded-For is anyone's to write,
+never read.
 
 A counter write that fails (DynamoDB throttling, a timeout, a dropped connection) lets the request
 through (fail open) and logs a warning: the counters guard against abuse, and in a surge the request
@@ -77,8 +79,8 @@ def _guard(event, get_response):
         return refused
     if not config.RATE_LIMITS:
         return get_response(event)
-    ip = (context.get("identity") or {}).get("sourceIp") or "unknown"
-    join = route in JOIN_ROUTES
+    ip = client_ip(event.headers or {}, context)
+    join = route in JOIN_ROUTES and ip is not None
     join_counter = None
     if join:
         join_counter, refused = _count_join(ip)
@@ -107,13 +109,30 @@ def _over_cap(event, method: str, route: str) -> Response | None:
 
 # --- counters ----------------------------------------------------------------------------------
 
-def _count_write(headers, ip: str) -> Response | None:
+def client_ip(headers, context: dict) -> str | None:
+    """The address the per-IP limits count, or None for none.
+
+    API Gateway's `sourceIp` is the TCP peer: the phone's (carrier NAT) address when the API is called
+    directly, a CloudFront server's when the request came through the distribution, as every request does
+    in a deployed stage (CloudFront adds X-Amz-Cf-Id to each). There the viewer's address is CloudFront's
+    own CloudFront-Viewer-Address ("ip:port") when the origin request policy forwards it; without it, no
+    per-IP count at all: an edge server's address would lump thousands of phones together, and 20 wrong
+    join keys from one of them would lock the join page for all the others. X-Forwarded-For is never read.
+    """
+    if headers.get("x-amz-cf-id"):
+        viewer = (headers.get("cloudfront-viewer-address") or "").strip()
+        address = viewer.rpartition(":")[0].strip("[]")
+        return address or None
+    return (context.get("identity") or {}).get("sourceIp") or "unknown"
+
+
+def _count_write(headers, ip: str | None) -> Response | None:
     caller = _caller(headers)
     if caller is not None:
         refused = _hit(*caller)[1]
         if refused is not None:
             return refused
-    return _hit("ip_writes", ip)[1]
+    return None if ip is None else _hit("ip_writes", ip)[1]
 
 
 def _caller(headers) -> tuple[str, str] | None:

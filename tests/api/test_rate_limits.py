@@ -172,6 +172,38 @@ def test_ip__x_forwarded_for__is_not_believed(client, demo, limits_on, now):
     too_many(refused)
 
 
+def test_ip__behind_cloudfront__is_the_viewer_address_cloudfront_gives(client, demo, limits_on, now):
+    """In a deployed stage every request comes through CloudFront: sourceIp is an edge server's address."""
+    [flat] = flats(client, demo, 1)
+    limits_on()
+    with from_ip("54.222.1.1"):  # a CloudFront server
+        for port in (40000, 40001):
+            assert post(client, "/api/orders", order_body(demo["round_id"], (demo["bundle_ids"][1], 1)), flat["token"],
+                        idempotency_key=new_key(), x_amz_cf_id="abc123==",
+                        cloudfront_viewer_address=f"203.0.113.50:{port}").status_code == 201
+        get(client, "/api/join/guess00000001", x_amz_cf_id="abc124==",
+            cloudfront_viewer_address="2001:db8::7:40002")
+    assert raw_counter("ip_writes", "203.0.113.50")["n"] == {"N": "2"}
+    assert raw_counter("join", "2001:db8::7")["miss"] == {"N": "1"}
+    assert raw_counter("ip_writes", "54.222.1.1") is None
+
+
+def test_ip__behind_cloudfront_without_the_viewer_address__no_per_ip_count(client, demo, limits_on, now):
+    """An edge's address would lump a district together: wrong keys from one phone must not lock out the rest."""
+    [flat] = flats(client, demo, 1)
+    limits_on()
+    with from_ip("54.222.1.1"):
+        misses = [get(client, f"/api/join/guess{i:08d}", x_amz_cf_id=f"cf{i}").status_code for i in range(5)]
+        right = get(client, f"/api/join/{demo['join_key']}", x_amz_cf_id="cf-right")
+        answers = [post(client, "/api/orders", order_body(demo["round_id"], (demo["bundle_ids"][1], 1)), flat["token"],
+                        idempotency_key=new_key(), x_amz_cf_id=f"cf-order-{i}").status_code for i in range(3)]
+    assert misses == [404] * 5 and right.status_code == 200
+    assert answers == [201] * 3  # the household's limit still holds (3)...
+    too_many(post(client, "/api/orders", order_body(demo["round_id"], (demo["bundle_ids"][0], 1)), flat["token"],
+                  idempotency_key=new_key(), x_amz_cf_id="cf-last"))
+    assert raw_counter("ip_writes", "54.222.1.1") is None and raw_counter("join", "54.222.1.1") is None
+
+
 def test_ip__reads_are_not_counted(client, demo, limits_on, now):
     [flat] = flats(client, demo, 1)
     limits_on()
