@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import aws, clock, config, gate_log, idempotency, ids, plates, rounds, sites, suppliers
+from api import aws, clock, config, gate_log, idempotency, ids, plates, rounds, sites
 from api.auth import SITE_ROLES, Principal
 from api.errors import BadInput, Conflict, NotFound, Refused, storage_errors
 from api.households import mask_phone
@@ -130,7 +130,10 @@ def _check_rounds(principal: Principal, site: Site, round_ids: list[str]) -> Non
 
 def register(principal: Principal, site_id: str, data: dict, key: str | None) -> tuple[dict, bool]:
     """(the delivery, True), or (the same delivery, False) for a repeat under the same Idempotency-Key."""
-    site = sites.for_caller(principal, site_id, staff=(), supplier=True)
+    site = sites.get(site_id)
+    supplier = sites.supplier_of_site(principal, site)   # read once: its name goes into the delivery
+    if supplier is None:
+        raise sites.no_such_site()
     digest = idempotency.payload_hash({"site": site_id, **data}) if key else None
     if key:
         with storage_errors():
@@ -144,7 +147,6 @@ def register(principal: Principal, site_id: str, data: dict, key: str | None) ->
     _check_uploads(principal, data)
     round_ids = list(dict.fromkeys(data.get("round_ids") or []))
     _check_rounds(principal, site, round_ids)
-    supplier = suppliers.get(principal.scope_id)
     day = data["arrive_from"].astimezone(clock.SHANGHAI)
     registration = ids.new_id()
     delivery_id = f"{day:%Y%m%d}-{registration}"

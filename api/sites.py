@@ -21,7 +21,7 @@ from api.models import Site, SubDistrictListing, UnloadingPoint, transaction_con
 SETTINGS = ("lead_hours", "test_valid_hours", "rest_minutes", "disinfectant", "ratio", "handover_area")
 
 
-def _no_such_site() -> NotFound:
+def no_such_site() -> NotFound:
     return NotFound("没有这个门岗", "No such site", code="no_such_site")
 
 
@@ -30,7 +30,7 @@ def get(site_id: str) -> Site:
         try:
             return Site.get(f"SITE#{site_id}", "SITE", consistent_read=True)
         except Site.DoesNotExist:
-            raise _no_such_site() from None
+            raise no_such_site() from None
 
 
 def is_manager(principal: Principal, site: Site) -> bool:
@@ -43,6 +43,18 @@ def is_staff(principal: Principal, site: Site, roles: tuple[str, ...] = SITE_ROL
     return principal.role in roles and principal.scope_id == site.site_id
 
 
+def for_caller(principal: Principal, site_id: str, *, staff: tuple[str, ...] = SITE_ROLES,
+               supplier: bool = False) -> Site:
+    """The site if the caller is its manager, one of `staff` of it, or (with `supplier`) a supplier of its
+    sub-district; else 404."""
+    site = get(site_id)
+    if is_manager(principal, site) or is_staff(principal, site, staff):
+        return site
+    if supplier and supplier_of_site(principal, site) is not None:
+        return site
+    raise no_such_site()
+
+
 def _supplier_sub_district(principal: Principal) -> str | None:
     if principal.role != "supplier":
         return None
@@ -52,16 +64,15 @@ def _supplier_sub_district(principal: Principal) -> str | None:
         return None
 
 
-def for_caller(principal: Principal, site_id: str, *, staff: tuple[str, ...] = SITE_ROLES,
-               supplier: bool = False) -> Site:
-    """The site if the caller is its manager, one of `staff` of it, or (with `supplier`) a supplier of its
-    sub-district; else 404."""
-    site = get(site_id)
-    if is_manager(principal, site) or is_staff(principal, site, staff):
-        return site
-    if supplier and _supplier_sub_district(principal) == site.sub_district_id:
-        return site
-    raise _no_such_site()
+def supplier_of_site(principal: Principal, site: Site):
+    """The calling supplier, if it is one of the site's sub-district; else None."""
+    if principal.role != "supplier":
+        return None
+    try:
+        found = suppliers.get(principal.scope_id)
+    except NotFound:
+        return None
+    return found if found.sub_district_id == site.sub_district_id else None
 
 
 def view(site: Site) -> dict:
