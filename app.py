@@ -33,8 +33,10 @@ def domain_errors_to_http(event, get_response):
     except DomainError as err:
         return Response(err.body(), status_code=err.status, headers=err.headers)
     except Exception as exc:
-        # The safety net under every module's storage_errors(): a throttle, a lost connection or a timeout
-        # anywhere is a 503 the client retries, never a 500. Anything else is a bug and stays one.
+        # A view's exceptions never get here: Chalice turns them into its own 500 first, so every view is
+        # wrapped in errors.guarded (by api/openapi.documented), which raises StorageBusy in their place.
+        # This is the same net for code outside a view: a throttle, a lost connection or a timeout is
+        # a 503 the client retries, never a 500. Anything else is a bug and stays one.
         busy = as_storage_busy(exc)
         if busy is None:
             raise
