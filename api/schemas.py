@@ -5,6 +5,7 @@ message a field can produce reads "中文 / English", so the person fixing the
 input is told what to do in either language.
 """
 import re
+import unicodedata
 from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -12,9 +13,12 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from api.errors import BadInput
 
 # \Z, not $: "$" also matches before a trailing newline. [0-9], not \d: \d takes full-width digits.
-PHONE_PATTERN = r"^1[3-9][0-9]{9}\Z"
-# A mobile, or a landline with its area code (0710-3456789): flats without a smartphone.
-PHONE_OR_LANDLINE_PATTERN = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|)\Z"  # or none at all
+# Mainland mobile number segments (MIIT allocations): 13x; 145-149 (140-144 are 13-digit IoT numbers);
+# 15x but 154; 162, 165, 166, 167; 170-178 (170/171 and 162/165/167 resold, 174 satellite); 18x; 19x.
+MOBILE_PATTERN = r"^1(?:3[0-9]|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8[0-9]|9[0-9])[0-9]{8}\Z"
+# A landline with its area code: 010 and 02x take 8 digits, the 4-digit codes (0[3-9]xx) 7 or 8; a local
+# number starts with 2-9 (0 is a trunk prefix, 1 the special services).
+LANDLINE_PATTERN = r"^(0(?:10|2[0-9]))([2-9][0-9]{7})\Z|^(0[3-9][0-9]{2})([2-9][0-9]{6,7})\Z"
 ROLES = ("resident", "volunteer", "liaison", "info_officer", "supplier", "admin", "reviewer", "gate_officer", "supervisor",
          "supply_point")
 MAX_QTY = 99
@@ -65,6 +69,95 @@ class List(_Bilingual, fields.List):
     default_error_messages = {"invalid": _msg("应为列表", "Must be a list")}
 
 
+def nfkc(text: str) -> str:
+    """Unicode NFKC: what an IME's full-width forms mean (３号楼 → 3号楼, ５０１ → 501, ＡＢ → AB)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+class Name(Str):
+    """A name as typed, NFKC-normalised: buildings, units, rooms, and people's and places' names.
+
+    Full-width letters and digits become ASCII (so ３号楼 and 3号楼 are one building, ５０１ and 501
+    one room), then the ends are stripped and each run of spaces, tabs or newlines becomes one space.
+    Validators run on the normalised text. Free text (notes, reasons, needs) stays a plain `Str`: NFKC
+    would turn its full-width punctuation (，：（）) into ASCII, which changes what a person wrote.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return " ".join(nfkc(super()._deserialize(value, attr, data, **kwargs)).split())
+
+
+_PHONE_TYPED = re.compile(r"^(?:\+86[ -]?)?(\(?[0-9][0-9 ()-]*)\Z")
+_BAD_MOBILE_TEXT = _msg("手机号只能填数字（可用空格或短横线分隔），如 13812341234",
+                        "A mobile number is digits only (spaces or hyphens between them are fine), e.g. 13812341234")
+
+
+def _digits(text: str) -> str | None:
+    """The digits of a phone as typed (NFKC first: full-width digits from an IME), spaces, hyphens and
+    brackets between them folded away, a leading +86 dropped; None if anything else is in it."""
+    found = _PHONE_TYPED.match(nfkc(text).strip(" "))
+    return re.sub(r"[ ()-]", "", found.group(1)) if found else None
+
+
+def _mobile_or_error(digits: str) -> str:
+    if len(digits) != 11:
+        raise ValidationError(_msg(f"手机号应为 11 位数字，这里是 {len(digits)} 位",
+                                   f"A mobile number has 11 digits; this has {len(digits)}"))
+    if not re.match(MOBILE_PATTERN, digits):
+        raise ValidationError(_msg(f"没有 {digits[:3]} 开头的手机号段，请核对号码",
+                                   f"No mainland mobile number starts with {digits[:3]}; check the number"))
+    return digits
+
+
+class Mobile(Str):
+    """A mainland mobile number, kept as its 11 digits. Typed forms are folded, not refused: full-width
+    digits, spaces or hyphens between the digits (138 1234 1234, 138-1234-1234, as people group them),
+    a leading +86: none of them can make the 11 digits ambiguous. Anything else (letters, a tab, a
+    newline, an extension) is refused, and the message says which rule the number breaks."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"example": "13812341234", "description": (
+            "中国大陆手机号 11 位；全角数字、数字间的空格或短横线、+86 前缀可以 / A mainland mobile: 11 digits; "
+            "full-width digits, spaces or hyphens between digits and a +86 prefix are accepted and folded")},
+            **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        digits = _digits(super()._deserialize(value, attr, data, **kwargs))
+        if digits is None:
+            raise ValidationError(_BAD_MOBILE_TEXT)
+        return _mobile_or_error(digits)
+
+
+class PhoneOrLandline(Str):
+    """A mobile, or a landline with its area code (flats without a smartphone, a contact person), or
+    nothing (""). A mobile is kept as 11 digits, a landline as 区号-号码 (0710-3456789, (0710)3456789
+    and 0710 3456789 all become 0710-3456789)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"example": "0710-3456789", "description": (
+            "手机号，或带区号的座机，或空 / A mobile, a landline with its area code, or empty")}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not nfkc(text).strip():
+            return ""
+        digits = _digits(text)
+        if digits is None:
+            raise ValidationError(_msg("电话只能填数字（区号后可加短横线），如 13812341234 或 0710-3456789",
+                                       "A phone number is digits only (a hyphen after the area code is fine), "
+                                       "e.g. 13812341234 or 0710-3456789"))
+        if digits.startswith("1"):
+            return _mobile_or_error(digits)
+        found = re.match(LANDLINE_PATTERN, digits)
+        if not found:
+            raise ValidationError(_msg(
+                "座机请带区号：010、02x 后 8 位，其他区号（如 0710）后 7 或 8 位，如 0710-3456789",
+                "A landline needs its area code: 8 digits after 010 or 02x, 7 or 8 after a 4-digit code such as "
+                "0710, e.g. 0710-3456789"))
+        area, number = (found.group(1), found.group(2)) if found.group(1) else (found.group(3), found.group(4))
+        return f"{area}-{number}"
+
+
 def length(min_: int, max_: int):
     return validate.Length(min=min_, max=max_, error=_msg(
         f"长度应在 {min_} 到 {max_} 之间", f"Length must be between {min_} and {max_}"))
@@ -97,29 +190,26 @@ def load(schema: Schema, data) -> dict:
 
 _ROOM = validate.Regexp(r"^[0-9A-Za-z-]{1,8}\Z", error=_msg("房号应为 1 到 8 位数字或字母，如 501",
                                                               "Room must be 1-8 letters or digits, e.g. 501"))
-_PHONE_OR_LANDLINE = validate.Regexp(PHONE_OR_LANDLINE_PATTERN, error=_msg(
-    "请填写 11 位手机号或带区号的座机，如 0710-3456789", "Enter a mobile number, or a landline with its area code, e.g. 0710-3456789"))
 
 
 class HouseholdSchema(BaseSchema):
     """A resident registers their flat: POST /api/join/{join_key}/households."""
 
-    building = Str(required=True, validate=length(1, 20))
-    unit = Str(load_default="", validate=length(0, 20))
-    room = Str(required=True, validate=_ROOM)
-    phone = Str(required=True, validate=validate.Regexp(
-        PHONE_PATTERN, error=_msg("请填写 11 位手机号，如 13812341234", "Enter an 11-digit mainland mobile number, e.g. 13812341234")))
-    name = Str(load_default="", validate=length(0, 20))
+    building = Name(required=True, validate=length(1, 20))
+    unit = Name(load_default="", validate=length(0, 20))
+    room = Name(required=True, validate=_ROOM)
+    phone = Mobile(required=True)
+    name = Name(load_default="", validate=length(0, 20))
 
 
 class StaffHouseholdSchema(BaseSchema):
     """The liaison registers a flat without a smartphone: POST /api/communities/{cid}/households."""
 
-    building = Str(required=True, validate=length(1, 20))
-    unit = Str(load_default="", validate=length(0, 20))
-    room = Str(required=True, validate=_ROOM)
-    phone = Str(load_default="", validate=_PHONE_OR_LANDLINE)
-    name = Str(load_default="", validate=length(0, 20))
+    building = Name(required=True, validate=length(1, 20))
+    unit = Name(load_default="", validate=length(0, 20))
+    room = Name(required=True, validate=_ROOM)
+    phone = PhoneOrLandline(load_default="")
+    name = Name(load_default="", validate=length(0, 20))
 
 
 class HandoverSchema(BaseSchema):
@@ -138,8 +228,8 @@ class SpecialSchema(BaseSchema):
         "类别应为 独居老人 elderly_alone、残疾人 disabled、孕妇 pregnant、重病患者 seriously_ill 或 其他 other",
         "category must be elderly_alone, disabled, pregnant, seriously_ill or other")))
     note = Str(load_default="", validate=length(0, 100))
-    contact_name = Str(load_default="", validate=length(0, 20))
-    contact_phone = Str(load_default="", validate=_PHONE_OR_LANDLINE)
+    contact_name = Name(load_default="", validate=length(0, 20))
+    contact_phone = PhoneOrLandline(load_default="")
     needs = Str(load_default="", validate=length(0, 200))
 
     @validates_schema
@@ -174,13 +264,13 @@ class SettingsSchema(BaseSchema):
 class DistributionPointSchema(BaseSchema):
     """The community's one distribution point (配送点): PUT /api/communities/{cid}/distribution-point."""
 
-    name = Str(required=True, validate=length(1, 40))
+    name = Name(required=True, validate=length(1, 40))
     note = Str(load_default="", validate=length(0, 100))
 
 
 class RosterQuerySchema(BaseSchema):
-    building = Str(load_default=None, validate=length(1, 20))
-    room = Str(load_default=None, validate=length(1, 8))
+    building = Name(load_default=None, validate=length(1, 20))
+    room = Name(load_default=None, validate=length(1, 8))
     round_id = Str(load_default=None, validate=length(1, 40))
 
 
@@ -311,7 +401,7 @@ class InviteSchema(BaseSchema):
         ROLES[1:], error=_msg("角色应为 volunteer、liaison、info_officer、supplier、admin、reviewer、gate_officer、supervisor 或 supply_point",
                               "role must be volunteer, liaison, info_officer, supplier, admin, reviewer, gate_officer, supervisor or supply_point")))
     scope_id = Str(required=True, validate=length(1, 40))
-    name = Str(load_default="", validate=length(0, 20))
+    name = Name(load_default="", validate=length(0, 20))
 
 
 class RoundsQuerySchema(BaseSchema):
@@ -334,7 +424,7 @@ class ExportQuerySchema(BaseSchema):
     status = Str(load_default="paid", validate=validate.OneOf(("paid", "all_live"), error=_msg(
         "status 应为 paid（仅已付款）或 all_live（全部有效订单）", "status must be paid or all_live")))
     community_id = Str(load_default=None, validate=length(1, 40))
-    building = Str(load_default=None, validate=length(1, 20))
+    building = Name(load_default=None, validate=length(1, 20))
 
 
 class ExportJobOutSchema(Schema):
@@ -375,7 +465,7 @@ class BoardQuerySchema(BaseSchema):
     status = Str(load_default=None, validate=validate.OneOf(ORDER_STATUSES, error=_msg(
         "状态应为 " + "、".join(ORDER_STATUSES) + " 之一", "status must be one of " + ", ".join(ORDER_STATUSES))))
     community_id = Str(load_default=None, validate=length(1, 40))
-    building = Str(load_default=None, validate=length(1, 20))
+    building = Name(load_default=None, validate=length(1, 20))
     cursor = Str(load_default=None, validate=length(1, 2000))
 
 
@@ -448,6 +538,7 @@ class BuildingOutSchema(Schema):
 class PickupPointOutSchema(Schema):
     name = fields.String()
     note = fields.String()
+    since = fields.String(allow_none=True)
 
 
 class CommunityPublicSchema(Schema):
@@ -496,6 +587,8 @@ class HouseholdMineSchema(Schema):
     flat_label = fields.String()
     me = fields.Dict()
     members = fields.List(fields.Nested(MemberOutSchema))
+    # Only when the caller took their own phone off the flat: then the answer is {household_id, left: true}.
+    left = fields.Boolean()
 
 
 class RosterEntrySchema(Schema):
@@ -602,7 +695,7 @@ class PackedSchema(BaseSchema):
     """已打包: POST /api/rounds/{round_id}/packed, a community or one of its buildings."""
 
     community_id = Str(required=True, validate=length(1, 40))
-    building = Str(load_default=None, validate=length(1, 20))
+    building = Name(load_default=None, validate=length(1, 20))
     cursor = Str(load_default=None, validate=length(1, 2000))
 
 
@@ -642,6 +735,26 @@ class OrderLineOutSchema(Schema):
     price_fen = fields.Integer()
 
 
+class ReasonOutSchema(Schema):
+    message = fields.String()
+    message_en = fields.String()
+
+
+class PaymentOutSchema(Schema):
+    """An order's payment (api/orders.payment_view)."""
+
+    reference = fields.String(allow_none=True)
+    claimed_at = fields.String(allow_none=True)
+    confirmed_at = fields.String(allow_none=True)
+    refund = fields.String(allow_none=True)
+    reason = fields.Nested(ReasonOutSchema, allow_none=True)
+
+
+class PickedUpOutSchema(Schema):
+    at = fields.String()
+    method = fields.String(allow_none=True)
+
+
 class OrderOutSchema(Schema):
     order_id = fields.String()
     round_id = fields.String()
@@ -652,9 +765,14 @@ class OrderOutSchema(Schema):
     lines = fields.List(fields.Nested(OrderLineOutSchema))
     created_at = fields.String()
     payment_deadline = fields.String()
-    payment_qr = fields.String()
+    payment_qr = fields.String(allow_none=True)
+    payment_qr_url = fields.String()
+    payment_note = fields.String()
+    payment = fields.Nested(PaymentOutSchema)
     assisted_by = fields.String(allow_none=True)
     pickup_slot = fields.Dict(allow_none=True)
+    arrived_at = fields.String(allow_none=True)
+    picked_up = fields.Nested(PickedUpOutSchema, allow_none=True)
     notices = fields.List(fields.Dict())
 
 
@@ -678,6 +796,33 @@ class TokenOutSchema(Schema):
 
 class HealthSchema(Schema):
     ok = fields.Boolean()
+
+
+class OpenApiOutSchema(Schema):
+    """GET /api/openapi.json: this document (OpenAPI 3.0)."""
+
+    openapi = fields.String()
+    info = fields.Dict()
+    paths = fields.Dict()
+    components = fields.Dict()
+
+
+class CheckOutSchema(Schema):
+    ok = fields.Boolean()
+    ms = fields.Float()
+    error = fields.String()
+
+
+class HealthChecksOutSchema(Schema):
+    table = fields.Nested(CheckOutSchema)
+
+
+class DeepHealthSchema(Schema):
+    """GET /api/health/deep: 200 when every check passed; 503 with the same checks and an `error`."""
+
+    ok = fields.Boolean()
+    checks = fields.Nested(HealthChecksOutSchema)
+    error = fields.Nested(ErrorBodySchema)
 
 
 class BoardOrderSchema(Schema):
@@ -722,8 +867,15 @@ class LedgerOutSchema(Schema):
     entries = fields.List(fields.Dict())
 
 
+class UnpaidRoundOutSchema(Schema):
+    round_id = fields.String()
+    name = fields.String()
+    status = fields.String()
+
+
 class UnpaidOutSchema(Schema):
     round = fields.Dict(allow_none=True)
+    rounds = fields.List(fields.Nested(UnpaidRoundOutSchema))
     community_name = fields.String()
     deadline = fields.String(allow_none=True)
     buildings = fields.List(fields.Dict())
@@ -742,14 +894,14 @@ class SlotGenerateSchema(BaseSchema):
     start_at = AwareDateTime(required=True)
     minutes_per_slot = Int(required=True, validate=between(5, 240))
     households_per_slot = Int(required=True, validate=between(1, 1000))
-    building_order = List(Str(validate=length(1, 20)), required=True, validate=length(1, 200))
+    building_order = List(Name(validate=length(1, 20)), required=True, validate=length(1, 200))
 
 
 class SlotGroupSchema(BaseSchema):
     """A building (no `unit`), one unit of it, or floors [from, to] of one unit."""
 
-    building = Str(required=True, validate=length(1, 20))
-    unit = Str(load_default=None, allow_none=True, validate=length(0, 20))
+    building = Name(required=True, validate=length(1, 20))
+    unit = Name(load_default=None, allow_none=True, validate=length(0, 20))
     floors = List(Int(validate=between(-5, 200)), load_default=None, allow_none=True, validate=length(2, 2))
 
     @validates_schema
@@ -794,7 +946,7 @@ class NoticesQuerySchema(BaseSchema):
 
 
 class PickupListQuerySchema(BaseSchema):
-    building = Str(required=True, validate=length(1, 20))
+    building = Name(required=True, validate=length(1, 20))
 
 
 class PlanOutSchema(Schema):
@@ -862,8 +1014,10 @@ class PushKeysSchema(BaseSchema):
 class PushSubscriptionSchema(BaseSchema):
     """A browser's PushSubscription (its toJSON()): POST /api/push/subscriptions."""
 
-    endpoint = Str(required=True, validate=[length(10, 1000), validate.URL(schemes={"https"}, require_tld=False, error=_msg(
-        "推送地址应为 https 链接", "endpoint must be an https URL"))])
+    # Documented as checked: an https URL (a host without a dot, such as a test's, is allowed).
+    endpoint = Str(required=True, metadata={"format": "uri", "pattern": "^https://"},
+                   validate=[length(10, 1000), validate.URL(schemes={"https"}, require_tld=False, error=_msg(
+                       "推送地址应为 https 链接", "endpoint must be an https URL"))])
     keys = Nested(PushKeysSchema, required=True)
     expirationTime = fields.Raw(load_default=None, allow_none=True)  # noqa: N815 - the browser's own name
 
@@ -884,7 +1038,7 @@ class PushStateOutSchema(Schema):
 
 class UnloadingPointSchema(BaseSchema):
     point_id = Str(load_default=None, validate=length(1, 40))
-    name = Str(required=True, validate=length(1, 40))
+    name = Name(required=True, validate=length(1, 40))
     route = Str(load_default="", validate=length(0, 200))
 
 
@@ -892,7 +1046,7 @@ class SiteSchema(BaseSchema):
     """开通门岗: POST /api/sites (and PUT /api/sites/{sid}, without `community_id`)."""
 
     community_id = Str(load_default=None, validate=length(1, 40))
-    name = Str(load_default=None, validate=length(1, 40))
+    name = Name(load_default=None, validate=length(1, 40))
     lead_hours = Int(load_default=None, validate=between(1, 168))
     test_valid_hours = Int(load_default=None, validate=between(1, 168))
     rest_minutes = Int(load_default=None, validate=between(1, 240))
@@ -921,10 +1075,9 @@ class DocumentsSchema(BaseSchema):
 class PersonSchema(BaseSchema):
     role = Str(required=True, validate=validate.OneOf(("driver", "passenger"), error=_msg(
         "应为 driver（司机）或 passenger（随车人员）", "Must be driver or passenger")))
-    name = Str(required=True, validate=length(1, 20))
+    name = Name(required=True, validate=length(1, 20))
     id_number = Str(required=True, validate=length(1, 18))
-    phone = Str(required=True, validate=validate.Regexp(PHONE_PATTERN, error=_msg(
-        "请填写 11 位手机号，如 13812341234", "Enter an 11-digit mainland mobile number, e.g. 13812341234")))
+    phone = Mobile(required=True)
     test_at = AwareDateTime(required=True)
     documents = Nested(DocumentsSchema, load_default=dict)
 
@@ -964,7 +1117,7 @@ class GateStepSchema(BaseSchema):
         ("arrive", "disinfect", "assign_point", "release", "unload", "depart", "set_down", "leave"),
         error=_msg("不认识的操作", "Unknown action")))
     plate = Str(load_default=None, validate=length(1, 20))
-    operator = Str(load_default=None, validate=length(1, 20))
+    operator = Name(load_default=None, validate=length(1, 20))
     disinfectant = Str(load_default=None, validate=length(1, 40))
     ratio = Str(load_default=None, validate=validate.Regexp(r"^[0-9]{1,4}:[0-9]{1,6}\Z", error=_msg(
         "配比应写成 1:100", "The ratio is written like 1:100")))
@@ -1085,7 +1238,7 @@ _QUANTITY = between(1, 10_000_000)
 class DemandLineSchema(BaseSchema):
     category = Str(required=True, validate=_CATEGORY)
     quantity = Int(required=True, validate=_QUANTITY)
-    unit = Str(required=True, validate=length(1, 8))
+    unit = Name(required=True, validate=length(1, 8))
     note = Str(load_default="", validate=length(0, 100))
 
 
@@ -1106,17 +1259,17 @@ class AllocationSchema(BaseSchema):
 
     category = Str(required=True, validate=_CATEGORY)
     quantity = Int(required=True, validate=_QUANTITY)
-    unit = Str(required=True, validate=length(1, 8))
+    unit = Name(required=True, validate=length(1, 8))
     spec = Str(load_default="", validate=length(0, 60))
     unit_price = Yuan(required=True)
     source = Str(required=True, validate=validate.OneOf(("supplier", "reserve"), error=_msg(
         "来源应为 supplier（供应企业）或 reserve（政府储备）", "source must be supplier or reserve")))
     supplier_id = Str(load_default=None, validate=length(1, 40))
-    reserve_name = Str(load_default="", validate=length(0, 40))
+    reserve_name = Name(load_default="", validate=length(0, 40))
     community_id = Str(required=True, validate=length(1, 40))
     deliver_at = AwareDateTime(required=True)
-    contact_name = Str(required=True, validate=length(1, 20))
-    contact_phone = Str(required=True, validate=_PHONE_OR_LANDLINE)
+    contact_name = Name(required=True, validate=length(1, 20))
+    contact_phone = PhoneOrLandline(required=True)
 
 
 ALLOCATION_STATUSES = ("requested", "allocated", "dispatched", "received", "distributed", "settled")
@@ -1161,7 +1314,7 @@ class CorrectionSchema(BaseSchema):
 
 class LedgerQuerySchema(BaseSchema):
     category = Str(load_default=None, validate=_CATEGORY)
-    unit = Str(load_default=None, validate=length(1, 8))
+    unit = Name(load_default=None, validate=length(1, 8))
     cursor = Str(load_default=None, validate=length(1, 400))
 
 
@@ -1183,15 +1336,15 @@ class StatementQuerySchema(BaseSchema):
 
 class CommoditySchema(BaseSchema):
     commodity_id = Str(load_default=None, validate=length(1, 40))
-    name = Str(required=True, validate=length(1, 30))
+    name = Name(required=True, validate=length(1, 30))
     category = Str(required=True, validate=_CATEGORY)
-    unit = Str(required=True, validate=length(1, 8))
+    unit = Name(required=True, validate=length(1, 8))
 
 
 class SupplyPointSchema(BaseSchema):
     """保供网点: POST /api/supply-points (and PUT /api/supply-points/{pid})."""
 
-    name = Str(required=True, validate=length(1, 40))
+    name = Name(required=True, validate=length(1, 40))
     kind = Str(required=True, validate=validate.OneOf(("market", "supermarket", "shop", "enterprise"), error=_msg(
         "类型应为 market、supermarket、shop 或 enterprise", "kind must be market, supermarket, shop or enterprise")))
     address = Str(load_default="", validate=length(0, 100))
@@ -1216,7 +1369,7 @@ class PointReportSchema(BaseSchema):
 
 
 class SeriesQuerySchema(BaseSchema):
-    commodity = Str(required=True, validate=length(1, 30))
+    commodity = Name(required=True, validate=length(1, 30))
     point_id = Str(load_default=None, validate=length(1, 40))
     days = fields.Integer(load_default=30, validate=between(2, 120))  # from the query string: "30"
 
@@ -1224,3 +1377,274 @@ class SeriesQuerySchema(BaseSchema):
 class MarketReportsQuerySchema(BaseSchema):
     kind = Str(load_default="daily", validate=validate.OneOf(("daily", "periodic"), error=_msg(
         "应为 daily 或 periodic", "Must be daily or periodic")))
+
+
+# --- the supply chain's answers (api/demand.py, allocations.py, stock_ledger.py, settlements.py, monitoring.py) ---
+
+class DemandLineOutSchema(Schema):
+    category = fields.String()
+    quantity = fields.Integer()
+    unit = fields.String()
+    note = fields.String()
+
+
+class DemandReportOutSchema(Schema):
+    """One version of a community's demand report (api/demand.view)."""
+
+    community_id = fields.String()
+    community_name = fields.String()
+    day = fields.String()
+    version = fields.Integer()
+    current = fields.Boolean()
+    replaced = fields.Boolean()
+    lines = fields.List(fields.Nested(DemandLineOutSchema))
+    reported_by = fields.String()
+    reported_at = fields.String()
+
+
+class DemandHistoryOutSchema(Schema):
+    day = fields.String()
+    reports = fields.List(fields.Nested(DemandReportOutSchema))
+
+
+class DemandPrefillLineSchema(Schema):
+    category = fields.String()
+    quantity = fields.Integer()
+    unit = fields.String()
+    basis = fields.String()
+
+
+class DemandPrefillOutSchema(Schema):
+    community_id = fields.String()
+    lines = fields.List(fields.Nested(DemandPrefillLineSchema))
+
+
+class CategoryTotalOutSchema(Schema):
+    category = fields.String()
+    category_text = fields.String()
+    unit = fields.String()
+    quantity = fields.Integer()
+
+
+class CommunityDemandOutSchema(Schema):
+    community_id = fields.String()
+    name = fields.String()
+    lines = fields.List(fields.Nested(DemandLineOutSchema))
+    reported_at = fields.String()
+
+
+class CommunityRefOutSchema(Schema):
+    community_id = fields.String()
+    name = fields.String()
+
+
+class DemandSummaryOutSchema(Schema):
+    day = fields.String()
+    by_category = fields.List(fields.Nested(CategoryTotalOutSchema))
+    by_community = fields.List(fields.Nested(CommunityDemandOutSchema))
+    missing = fields.List(fields.Nested(CommunityRefOutSchema))
+
+
+class AllocationStepOutSchema(Schema):
+    status = fields.String()
+    by = fields.String()
+    by_role = fields.String()
+    at = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class SettlementOutSchema(Schema):
+    unit_price_fen = fields.Integer()
+    price_source = fields.String()
+    reason = fields.String(allow_none=True)
+    amount_fen = fields.Integer()
+    due_on = fields.String(allow_none=True)
+    settled_at = fields.String(allow_none=True)
+    paid_at = fields.String(allow_none=True)
+
+
+class AllocationOutSchema(Schema):
+    """调拨单 (api/allocations.view): money in fen, the contact's phone masked."""
+
+    allocation_id = fields.String()
+    category = fields.String()
+    quantity = fields.Integer()
+    unit = fields.String()
+    spec = fields.String()
+    unit_price_fen = fields.Integer()
+    source = fields.String()
+    supplier_id = fields.String(allow_none=True)
+    supplier_name = fields.String()
+    reserve_name = fields.String()
+    community_id = fields.String()
+    community_name = fields.String()
+    destination = fields.String()
+    deliver_at = fields.String()
+    contact_name = fields.String()
+    contact_phone_masked = fields.String()
+    status = fields.String()
+    history = fields.List(fields.Nested(AllocationStepOutSchema))
+    allocated_on = fields.String(allow_none=True)
+    distributed_qty = fields.Integer()
+    left_to_distribute = fields.Integer()
+    distributed_at = fields.String(allow_none=True)
+    due_on = fields.String(allow_none=True)
+    due_on_is_estimate = fields.Boolean()
+    settlement = fields.Nested(SettlementOutSchema, allow_none=True)
+
+
+class AllocationsOutSchema(Schema):
+    allocations = fields.List(fields.Nested(AllocationOutSchema))
+
+
+class OverdueOutSchema(Schema):
+    today = fields.String()
+    allocations = fields.List(fields.Nested(AllocationOutSchema))
+
+
+class LedgerLineOutSchema(Schema):
+    """A line of a community's receive and distribute ledger (api/stock_ledger.view)."""
+
+    line_id = fields.String()
+    kind = fields.String()
+    category = fields.String()
+    unit = fields.String()
+    quantity = fields.Integer()
+    balance_after = fields.Integer()
+    allocation_id = fields.String(allow_none=True)
+    to = fields.Dict(allow_none=True)
+    corrects = fields.String(allow_none=True)
+    reason = fields.String()
+    note = fields.String()
+    by = fields.String()
+    at = fields.String()
+
+
+class BalanceOutSchema(Schema):
+    category = fields.String()
+    unit = fields.String()
+    balance = fields.Integer()
+
+
+class StockLedgerOutSchema(Schema):
+    balances = fields.List(fields.Nested(BalanceOutSchema))
+    lines = fields.List(fields.Nested(LedgerLineOutSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ExemptionOutSchema(Schema):
+    round_id = fields.String()
+    household_id = fields.String()
+
+
+class CommodityOutSchema(Schema):
+    commodity_id = fields.String()
+    name = fields.String()
+    category = fields.String()
+    unit = fields.String()
+
+
+class SupplyPointOutSchema(Schema):
+    point_id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    address = fields.String()
+    usual_markup_pct = fields.Integer()
+    sub_district_id = fields.String()
+    commodities = fields.List(fields.Nested(CommodityOutSchema))
+
+
+class SupplyPointsOutSchema(Schema):
+    points = fields.List(fields.Nested(SupplyPointOutSchema))
+
+
+class PriceLineOutSchema(Schema):
+    """A line of a supply point's daily report (api/monitoring.line_view); in the form, null until reported."""
+
+    commodity_id = fields.String()
+    name = fields.String()
+    category = fields.String()
+    unit = fields.String()
+    price_fen = fields.Integer(allow_none=True)
+    cost_fen = fields.Integer(allow_none=True)
+    stock = fields.Integer(allow_none=True)
+    sales = fields.Integer(allow_none=True)
+
+
+class MarketAlertOutSchema(Schema):
+    alert_id = fields.String()
+    kind = fields.String()
+    point_id = fields.String()
+    point_name = fields.String()
+    commodity = fields.String()
+    day = fields.String()
+    value = fields.Float()
+    threshold = fields.Float()
+    text = fields.String()
+
+
+class PointReportOutSchema(Schema):
+    """POST /api/supply-points/{point_id}/reports: the report kept, and the alerts it raised."""
+
+    point_id = fields.String()
+    day = fields.String()
+    version = fields.Integer()
+    current = fields.Boolean()
+    lines = fields.List(fields.Nested(PriceLineOutSchema))
+    alerts = fields.List(fields.Nested(MarketAlertOutSchema))
+
+
+class PointReportVersionOutSchema(Schema):
+    version = fields.Integer()
+    current = fields.Boolean()
+    reported_at = fields.String()
+    lines = fields.List(fields.Nested(PriceLineOutSchema))
+
+
+class PointReportHistoryOutSchema(Schema):
+    day = fields.String()
+    reports = fields.List(fields.Nested(PointReportVersionOutSchema))
+
+
+class PointReportFormOutSchema(Schema):
+    day = fields.String()
+    point = fields.Nested(SupplyPointOutSchema)
+    lines = fields.List(fields.Nested(PriceLineOutSchema))
+    prefilled_from = fields.String(allow_none=True)
+    reported = fields.Boolean()
+
+
+class MarketAlertsOutSchema(Schema):
+    day = fields.String()
+    alerts = fields.List(fields.Nested(MarketAlertOutSchema))
+
+
+class PointSeriesOutSchema(Schema):
+    """One supply point's figures, one per day of `days` (null: no report that day)."""
+
+    point_id = fields.String()
+    name = fields.String()
+    price_fen = fields.List(fields.Integer(allow_none=True))
+    stock = fields.List(fields.Integer(allow_none=True))
+    sales = fields.List(fields.Integer(allow_none=True))
+
+
+class MarketSeriesOutSchema(Schema):
+    commodity = fields.String()
+    days = fields.List(fields.String())
+    series = fields.List(fields.Nested(PointSeriesOutSchema))
+
+
+class MarketSummaryOutSchema(Schema):
+    kind = fields.String()
+    day = fields.String()
+    period_from = fields.String()
+    period_to = fields.String()
+    commodities = fields.List(fields.Dict())
+    missing = fields.List(fields.Dict())
+    alerts = fields.Integer()
+    created_at = fields.String()
+
+
+class MarketReportsOutSchema(Schema):
+    reports = fields.List(fields.Nested(MarketSummaryOutSchema))

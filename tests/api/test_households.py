@@ -236,3 +236,35 @@ def test_pending_phone__may_withdraw_its_own_request_and_nothing_else(client, de
     assert response.json_body == {"household_id": flat_a["household_id"], "left": True}
     members = get(client, "/api/households/mine", flat_a["token"]).json_body["members"]
     assert [m["member_id"] for m in members] == [flat_a["member_id"]]
+
+
+# --- one flat, whatever width its digits were typed in (issue 12, point 6) -------------------------------
+
+@pytest.mark.parametrize("first, second", [
+    (("3栋", "1单元", "501"), ("３栋", "１单元", "５０１")),
+    (("３栋", "１单元", "５０１"), ("3栋", "1单元", "501")),
+    (("3栋", "1单元", "501"), (" 3栋\u3000", "1单元 ", " 0501")),  # spaces around, room 0501 is room 501
+])
+def test_full_width_and_ascii_flat__are_the_same_flat_so_the_second_phone_is_pending(client, demo, first, second):
+    a = register(client, demo["join_key"], building=first[0], unit=first[1], room=first[2], phone=A_PHONE)
+    b = register(client, demo["join_key"], building=second[0], unit=second[1], room=second[2], phone=B_PHONE)
+
+    assert (a["membership"], b["membership"]) == ("member", "pending")
+    assert b["household_id"] == a["household_id"]
+    assert a["flat"] == {"building": "3栋", "unit": "1单元", "room": "501"}  # stored as NFKC, whichever came first
+    [household] = households_in(demo["community_id"])
+    assert (household.building, household.unit, household.room) == ("3栋", "1单元", "501")
+
+
+def test_full_width_flat__is_found_by_the_roster_and_a_staff_registration_of_it(client, demo):
+    a = register(client, demo["join_key"], building="１０栋", unit="２单元", room="１５０２", phone=A_PHONE)
+    liaison = demo["tokens"]["liaison"]
+    cid = demo["community_id"]
+
+    found = get(client, f"/api/communities/{cid}/roster?building=１０栋&room=１５０２", liaison)
+    again = post(client, f"/api/communities/{cid}/households", {"building": "10栋", "unit": "2单元", "room": "1502"},
+                 liaison)
+
+    assert [h["household_id"] for h in found.json_body["households"]] == [a["household_id"]]
+    assert again.status_code == 200 and again.json_body["household_id"] == a["household_id"]
+    assert len(households_in(cid)) == 1

@@ -1,7 +1,28 @@
 """GET /api/openapi.json: every route Chalice knows is documented, with its payload schemas."""
+import inspect
+import re
+
 import pytest
 
+from api import idempotency, openapi
 from app import app
+
+# Success answers that carry no JSON: file downloads (their content types instead) and 204s (none today).
+# A new route that answers JSON needs a response schema; one that answers a file or nothing goes here.
+FILE_DOWNLOADS = {
+    ("GET", "/api/communities/{community_id}/poster"),
+    ("GET", "/api/rounds/{round_id}/exports/{kind}"),
+    ("GET", "/api/rounds/{round_id}/payment-qr"),
+    ("GET", "/api/settlements/statement"),
+    ("GET", "/api/sites/{site_id}/log/export"),
+    ("GET", "/api/sub-districts/mine/demand/export"),
+}
+NO_CONTENT: set[tuple[str, str]] = set()
+
+
+def _operations():
+    return sorted((method, path, entry.view_function) for path, methods in app.routes.items()
+                  for method, entry in methods.items())
 
 
 @pytest.fixture
@@ -28,7 +49,10 @@ def test_openapi__lists_every_route_and_method_of_the_app(spec):
 def test_openapi__post_orders__documents_the_idempotency_key_header(spec):
     parameters = spec["paths"]["/api/orders"]["post"]["parameters"]
 
-    assert {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"}} in parameters
+    [header] = [p for p in parameters if p["in"] == "header"]
+    assert (header["name"], header["required"]) == ("Idempotency-Key", True)
+    assert header["schema"]["pattern"] == idempotency._KEY_PATTERN.pattern  # as the server checks it
+    assert (header["schema"]["minLength"], header["schema"]["maxLength"]) == (8, 100)
 
 
 def test_openapi__post_orders__documents_the_request_body_schema(spec):
@@ -64,3 +88,85 @@ def test_openapi__path_parameters_are_declared(spec):
     assert {p["name"] for p in parameters if p["in"] == "path"} == {"round_id", "kind"}
     assert {p["name"] for p in parameters if p["in"] == "query"} == {"format", "layout", "status", "community_id",
                                                                      "building"}
+
+
+# --- every answer documented (issue 12, point 1: the fuzz checks answers against these) -------------------
+
+def test_openapi__every_json_success_has_a_response_schema(spec):
+    """A new route without a response schema fails here: give its @documented a `response=` (or, for a
+    file download or a 204, add it to the allow-lists above)."""
+    missing = []
+    for method, path, _ in _operations():
+        responses = spec["paths"][path][method.lower()]["responses"]
+        for code, answer in responses.items():
+            if not code.startswith("2") or (method, path) in NO_CONTENT:
+                continue
+            content = answer.get("content") or {}
+            if (method, path) in FILE_DOWNLOADS:
+                assert content and "application/json" not in content, (method, path)
+                assert all(c["schema"] == {"type": "string", "format": "binary"} for c in content.values())
+            elif "$ref" not in (content.get("application/json") or {}).get("schema", {}):
+                missing.append(f"{method} {path} {code}")
+    assert missing == []
+
+
+def test_openapi__file_allow_list__is_the_documents_own():
+    assert set(openapi.FILES) == FILE_DOWNLOADS
+
+
+def test_openapi__fallback_tables__name_real_routes_without_their_own_schema():
+    routes = {(method, path): view for method, path, view in _operations()}
+    for key in (*openapi.RESPONSES, *openapi.OVERRIDES, *openapi.OPTIONAL_IDEMPOTENCY_KEY, *openapi.ALSO_200):
+        assert key in routes, key
+    for key in openapi.RESPONSES:
+        assert routes[key].__openapi__["response"] is None, f"{key}: move it out of openapi.RESPONSES"
+
+
+def test_openapi__response_schemas_refuse_undocumented_fields(spec):
+    """additionalProperties: false on every response object, so a field the code adds without the schema
+    is a fuzz failure rather than a silent gap."""
+    loose = [name for name, schema in spec["components"]["schemas"].items()
+             if schema.get("type") == "object" and "properties" in schema and schema.get("additionalProperties") is not False]
+    assert loose == []
+
+
+def test_openapi__a_view_that_reads_an_idempotency_key__documents_it_and_its_200_replay(spec):
+    """Found from the view's code, so a new idempotent route cannot leave the header or the replay out."""
+    checked = 0
+    for method, path, view in _operations():
+        source = inspect.getsource(view)
+        operation = spec["paths"][path][method.lower()]
+        if "key_from_headers" in source:
+            checked += 1
+            [header] = [p for p in operation.get("parameters", []) if p["in"] == "header"]
+            assert header["name"] == "Idempotency-Key", path
+            assert header["schema"]["pattern"] == idempotency._KEY_PATTERN.pattern
+            assert header["required"] is ('if "idempotency-key" in' not in source
+                                          and "headers.get(\"idempotency-key\")" not in source), path
+        if re.search(r"status_code=201 if \w+ else 200", source):
+            assert {"200", "201"} <= set(operation["responses"]), path
+            assert operation["responses"]["200"]["content"] == operation["responses"]["201"]["content"], path
+    assert checked >= 7  # orders, assisted orders, payment claims, pickups, rounds, deliveries, invites
+
+
+def test_openapi__every_write_documents_415_and_reads_do_not(spec):
+    for method, path, _ in _operations():
+        responses = spec["paths"][path][method.lower()]["responses"]
+        assert ("415" in responses) is (method != "GET"), (method, path)
+        if method != "GET":
+            assert responses["415"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorSchema"}
+
+
+def test_openapi__push_subscription__documents_the_https_endpoint_it_checks(spec):
+    schema = spec["components"]["schemas"]["PushSubscription"]["properties"]["endpoint"]
+
+    assert (schema["format"], schema["pattern"]) == ("uri", "^https://")
+
+
+def test_openapi__deep_health__documents_its_checks_and_its_503_body(spec):
+    responses = spec["paths"]["/api/health/deep"]["get"]["responses"]
+    ref = {"$ref": "#/components/schemas/DeepHealth"}
+
+    assert responses["200"]["content"]["application/json"]["schema"] == ref
+    assert responses["503"]["content"]["application/json"]["schema"] == ref
+    assert set(spec["components"]["schemas"]["DeepHealth"]["properties"]) == {"ok", "checks", "error"}

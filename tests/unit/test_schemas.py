@@ -175,3 +175,186 @@ def test_bundle_price__yuan_with_at_most_two_decimals__becomes_exact_fen(price, 
                                    True, None, [12]])
 def test_bundle_price__anything_else__is_refused_on_price(price):
     assert list(refusal(schemas.BundleSchema, {**_BUNDLE, "price": price}).fields) == ["price"]
+
+
+# --- input hardening (issue 12, point 6): NFKC names, strict phones ---------------------------------
+
+HOUSEHOLD = VALID[schemas.HouseholdSchema]
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("３号楼", "3号楼"),            # full-width digit from an IME
+    ("3号楼", "3号楼"),
+    ("  3号楼 ", "3号楼"),          # ends stripped
+    ("３号楼\u3000", "3号楼"),      # ideographic space (NFKC: a plain space), then stripped
+    ("Ａ座", "A座"),                # full-width letter
+    ("1 栋", "1 栋"),               # an inner space stays (one)
+    ("1 \t 栋", "1 栋"),            # a run of whitespace is one space
+    ("⑫栋", "12栋"),                # a circled number is its digits under NFKC
+])
+def test_household__building__is_nfkc_normalised_and_stripped(typed, stored):
+    assert schemas.load(schemas.HouseholdSchema(), {**HOUSEHOLD, "building": typed})["building"] == stored
+
+
+@pytest.mark.parametrize("typed, stored", [("５０１", "501"), ("501", "501"), (" 501 ", "501"), ("Ｂ１２", "B12"),
+                                           ("１－２", "1-2")])
+def test_household__room__full_width_digits_and_letters_are_ascii(typed, stored):
+    assert schemas.load(schemas.HouseholdSchema(), {**HOUSEHOLD, "room": typed})["room"] == stored
+
+
+@pytest.mark.parametrize("room", ["５０１室", "5 01", "５０１\n1", "五〇一", "", "１２３４５６７８９"])
+def test_household__room__still_refused_after_nfkc(room):
+    assert set(refusal(schemas.HouseholdSchema, {**HOUSEHOLD, "room": room}).fields) == {"room"}
+
+
+@pytest.mark.parametrize("schema_class, data, field", [
+    (schemas.HouseholdSchema, HOUSEHOLD, "name"),
+    (schemas.HouseholdSchema, HOUSEHOLD, "unit"),
+    (schemas.StaffHouseholdSchema, {"building": "1栋", "room": "101"}, "name"),
+    (schemas.InviteSchema, {"role": "volunteer", "scope_id": "c1"}, "name"),
+    (schemas.RosterQuerySchema, {}, "building"),
+    (schemas.PickupListQuerySchema, {"building": "x"}, "building"),
+    (schemas.BoardQuerySchema, {}, "building"),
+    (schemas.ExportQuerySchema, {}, "building"),
+    (schemas.PackedSchema, {"community_id": "c1"}, "building"),
+    (schemas.SlotGroupSchema, {"building": "x"}, "building"),
+    (schemas.DistributionPointSchema, {"name": "x"}, "name"),
+    (schemas.SpecialSchema, {"category": "disabled"}, "contact_name"),
+    (schemas.SeriesQuerySchema, {"commodity": "x"}, "commodity"),
+])
+def test_names_and_lookups__are_nfkc_normalised_in_every_schema(schema_class, data, field):
+    loaded = schemas.load(schema_class(), {**data, field: "  ３号楼　Ａ "})
+
+    assert loaded[field] == "3号楼 A"
+
+
+def test_slot_plan__building_order__each_building_normalised():
+    loaded = schemas.load(schemas.SlotGenerateSchema(), {
+        "start_at": "2026-12-01T08:00:00+08:00", "minutes_per_slot": 30, "households_per_slot": 10,
+        "building_order": ["１栋", "2栋", " １０栋"]})
+
+    assert loaded["building_order"] == ["1栋", "2栋", "10栋"]
+
+
+def test_free_text__keeps_its_full_width_punctuation():
+    """Notes are what a person wrote: NFKC would turn ，（） into ASCII, so they are left as typed."""
+    note = "腿脚不便，需送上楼（3楼）"
+    loaded = schemas.load(schemas.SpecialSchema(), {"category": "other", "note": note, "needs": note})
+
+    assert (loaded["note"], loaded["needs"]) == (note, note)
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("13812341234", "13812341234"),
+    ("１３８１２３４１２３４", "13812341234"),         # full-width digits typed through an IME
+    ("13８１２３４１２３４", "13812341234"),           # mixed widths
+    ("138 1234 1234", "13812341234"),                 # grouped as people read it out
+    ("138-1234-1234", "13812341234"),
+    ("１３８　１２３４　１２３４", "13812341234"),       # full-width digits and ideographic spaces
+    (" 13812341234 ", "13812341234"),
+    ("+86 13812341234", "13812341234"),
+    ("+8613812341234", "13812341234"),
+    ("14512341234", "14512341234"), ("14912341234", "14912341234"),
+    ("15012341234", "15012341234"), ("15312341234", "15312341234"), ("15512341234", "15512341234"),
+    ("16212341234", "16212341234"), ("16512341234", "16512341234"), ("16612341234", "16612341234"),
+    ("16712341234", "16712341234"),
+    ("17012341234", "17012341234"), ("17812341234", "17812341234"),
+    ("18012341234", "18012341234"), ("18912341234", "18912341234"),
+    ("19012341234", "19012341234"), ("19912341234", "19912341234"),
+])
+def test_mobile__real_numbers_in_the_forms_people_type__load_as_11_digits(typed, stored):
+    assert schemas.load(schemas.HouseholdSchema(), {**HOUSEHOLD, "phone": typed})["phone"] == stored
+
+
+@pytest.mark.parametrize("typed, says", [
+    ("1381234123", "11 位数字，这里是 10 位"),          # one digit short
+    ("138123412345", "这里是 12 位"),                  # one too many
+    ("12812341234", "没有 128 开头"),                  # no 12x segment
+    ("11012341234", "没有 110 开头"),
+    ("14012341234", "没有 140 开头"),                  # 140-144: 13-digit IoT numbers
+    ("14412341234", "没有 144 开头"),
+    ("15412341234", "没有 154 开头"),                  # 154 is not allocated
+    ("16012341234", "没有 160 开头"), ("16112341234", "没有 161 开头"), ("16312341234", "没有 163 开头"),
+    ("16412341234", "没有 164 开头"), ("16812341234", "没有 168 开头"), ("16912341234", "没有 169 开头"),
+    ("17912341234", "没有 179 开头"),
+    ("23812341234", "没有 238 开头"),
+    ("03812341234", "没有 038 开头"),
+    ("13812341234\n", "只能填数字"),                   # a trailing newline is no typing slip
+    ("138\t1234 1234", "只能填数字"),
+    ("1381234123a", "只能填数字"),
+    ("138.1234.1234", "只能填数字"),
+    ("13812341234转8", "只能填数字"),                  # an extension
+    ("+1 13812341234", "只能填数字"),
+    ("", "只能填数字"),
+])
+def test_mobile__near_misses__are_refused_saying_what_to_fix(typed, says):
+    [message] = refusal(schemas.HouseholdSchema, {**HOUSEHOLD, "phone": typed}).fields["phone"]
+
+    assert says in message
+    assert is_bilingual(message)
+
+
+def test_mobile__a_driver_needs_one_too():
+    person = {"role": "driver", "name": "王师傅", "id_number": "x", "test_at": "2026-12-01T08:00:00+08:00"}
+
+    assert schemas.load(schemas.PersonSchema(), {**person, "phone": "１３９ １２３４ ５６７８"})["phone"] == "13912345678"
+    assert "phone" in refusal(schemas.PersonSchema, {**person, "phone": "0710-3456789"}).fields
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("", ""),
+    ("   ", ""),
+    ("13812341234", "13812341234"),
+    ("１３８ １２３４ １２３４", "13812341234"),
+    ("0710-3456789", "0710-3456789"),
+    ("07103456789", "0710-3456789"),
+    ("0710 3456789", "0710-3456789"),
+    ("(0710)3456789", "0710-3456789"),
+    ("０７１０－３４５６７８９", "0710-3456789"),     # full width, hyphen included
+    ("0710-34567890", "0710-34567890"),               # 8 digits after a 4-digit code
+    ("010-87654321", "010-87654321"),
+    ("021-62345678", "021-62345678"),
+    ("0755-88889999", "0755-88889999"),
+])
+def test_phone_or_landline__loads_in_one_form(typed, stored):
+    data = {"building": "1栋", "room": "101", "phone": typed}
+
+    assert schemas.load(schemas.StaffHouseholdSchema(), data)["phone"] == stored
+
+
+@pytest.mark.parametrize("typed, says", [
+    ("010-1234567", "带区号"),        # Beijing numbers have 8 digits
+    ("021-6234567", "带区号"),
+    ("0710-345678", "带区号"),        # 6 digits is too few
+    ("0710-345678901", "带区号"),
+    ("0710-0456789", "带区号"),       # a local number never starts with 0
+    ("0710-1456789", "带区号"),       # nor with 1 (special services)
+    ("3456789", "带区号"),           # no area code
+    ("12345", "11 位"),
+    ("15412341234", "没有 154 开头"),
+    ("0710-3456789 转 12", "只能填数字"),
+    ("0710/3456789", "只能填数字"),
+    ("tel:07103456789", "只能填数字"),
+])
+def test_phone_or_landline__near_misses__are_refused_saying_what_to_fix(typed, says):
+    [message] = refusal(schemas.StaffHouseholdSchema, {"building": "1栋", "room": "101", "phone": typed}).fields["phone"]
+
+    assert says in message
+    assert is_bilingual(message)
+
+
+@pytest.mark.parametrize("schema_class, data, field", [
+    (schemas.SpecialSchema, {"category": "disabled"}, "contact_phone"),
+    (schemas.AllocationSchema, {
+        "category": "rice", "quantity": 1, "unit": "kg", "unit_price": "4.30", "source": "reserve",
+        "community_id": "c1", "deliver_at": "2026-12-01T08:00:00+08:00", "contact_name": "李经理"}, "contact_phone"),
+])
+def test_contact_phones__take_a_landline_in_one_form(schema_class, data, field):
+    assert schemas.load(schema_class(), {**data, field: "０７１０ ３４５６７８９"})[field] == "0710-3456789"
+    assert field in refusal(schema_class, {**data, field: "12812341234"}).fields
+
+
+def test_units_of_measure__are_nfkc_so_one_balance_per_unit():
+    line = {"category": "rice", "quantity": 1, "unit": "ｋｇ"}
+
+    assert schemas.load(schemas.DemandReportSchema(), {"lines": [line]})["lines"][0]["unit"] == "kg"
