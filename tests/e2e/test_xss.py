@@ -13,15 +13,28 @@ Field lengths follow api/schemas.py (a household name is at most 20 characters: 
 Buildings and units cannot carry a payload (the API takes only the community's own), nor can rooms
 (letters and digits), phones or payment references (digits): they are not planted.
 
+The screens: the resident's join, rounds, my orders (to pay, 我已付款, paid with the arrival notice, a
+rejected claim's and a supplier's cancellation's reasons), household, in Chinese and English; the
+liaison's roster, household, call list of special households, assisted order, community, unpaid, slots
+and progress; the volunteer's pickup rounds, building list, confirm sheet and door deliveries; the
+supplier's rounds, round console and payment board (its rejected and cancelled tabs); the gate's site
+settings, a supplier's vehicle registrations (waiting, refused), the review queue, the gate log and
+the gate officer's day; the supply chain's dashboard (each tab), demand report, ledger and a supply
+point's daily report. The payment QR's text (`javascript:...`) is drawn as an image by the API and is
+never a link; the check that no javascript: link exists runs on every screen.
+
 Set-up: one round of the module's own in the demo community (closed at the end); the demo community's
-distribution point is replaced by a payload for the module and put back after. Rooms end in 29.
+distribution point and its gate site's name, handover area and unloading points are replaced by
+payloads and put back after. Rooms end in 29.
 """
+import io
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Api
@@ -419,3 +432,172 @@ def test_xss__supplier_screens__rounds_console_and_payment_board(screens, info, 
 
     print("checked:", screens.checked)
     assert len(screens.checked) == 5
+
+
+# ---- the gate's screens (plan 2) ------------------------------------------------------------------------
+
+SITE_NAME = "<img src=x onerror=alert(1)>"                              # ≤ 40
+HANDOVER = '"><svg onload=window.__xss=1> 门口'                          # ≤ 60
+POINT_ONE = "<img src=x onerror=__xss=1>"                               # unloading point ≤ 40
+POINT_ROUTE = "<script>window.__xss=1</script> 东门进"                   # ≤ 200
+TURN_AWAY_REASON = "<img src=x onerror=window.__xss=1> 无核酸证明"         # ≤ 200
+DRIVER = "<svg onload=__xss=1>"                                         # person's name ≤ 20
+DELIVERY_NOTE = '"><script>alert(1)</script> 大米 20 袋'                   # ≤ 200
+REVIEW_REASON = "<img src=x onerror=alert(1)> 核酸过期"                    # ≤ 200
+DOCUMENTS = ("health_code", "travel_record", "identity", "test_report", "commitment")
+
+
+def id_number(base17: str) -> str:
+    """An 18-character mainland ID number with its check digit (GB 11643)."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return base17 + "10X98765432"[sum(int(c) * w for c, w in zip(base17, weights)) % 11]
+
+
+def register_vehicle(p: "Planted", sid: str) -> dict:
+    """A vehicle for tomorrow (beyond the site's lead time), its driver's five files uploaded to S3."""
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), (11, 93, 59)).save(png, format="PNG")
+    documents = {}
+    for name in DOCUMENTS:
+        slot = p.call("POST", f"/api/sites/{sid}/documents", "supplier")
+        r = requests.post(slot["url"], data={**slot["fields"], "Content-Type": "image/png"},
+                          files={"file": ("doc.png", png.getvalue(), "image/png")}, timeout=30)
+        assert r.status_code in (200, 201, 204), (r.status_code, r.text)
+        documents[name] = slot["key"]
+    arrive = datetime.now(BEIJING) + timedelta(hours=30)
+    return p.call("POST", f"/api/sites/{sid}/deliveries", "supplier", {
+        "plate": "苏E2X929", "vehicle_type": "truck", "mode": "enter", "cargo": ["rice"], "note": DELIVERY_NOTE,
+        "arrive_from": iso(arrive), "arrive_until": iso(arrive + timedelta(hours=2)),
+        "people": [{"role": "driver", "name": DRIVER, "id_number": id_number("32010219790315561"),
+                    "phone": "13900139029", "test_at": iso(datetime.now(BEIJING) - timedelta(hours=3)),
+                    "documents": documents}]})
+
+
+def staff_token(info: dict, role: str, scope_id: str) -> str:
+    """The admin's invite for `role` at `scope_id`, accepted."""
+    base, admin = info["base_url"], info["tokens"]["admin"]
+    r = requests.post(f"{base}/api/invites", json={"role": role, "scope_id": scope_id}, headers=bearer(admin), timeout=30)
+    assert r.status_code in (200, 201), r.text
+    r = requests.post(f"{base}/api/invites/{r.json()['code']}/accept", timeout=30)
+    assert r.status_code in (200, 201), r.text
+    return r.json()["token"]
+
+
+def signed_in(screens, info, token: str):
+    page = screens.phone()
+    page.goto(f"{info['base_url']}/#/signin/{token}")
+    expect(page.get_by_test_id("staff-role")).to_be_visible()
+    return page
+
+
+@pytest.mark.browser
+def test_xss__gate_screens__site_settings_gate_and_log_show_names_and_reasons_as_text(screens, info):
+    base, admin = info["base_url"], info["tokens"]["admin"]
+    p = Planted(info)
+    site = next((s for s in p.call("GET", "/api/sites", "admin")["sites"] if s["community_id"] == info["community_id"]), None)
+    if site is None:
+        site = p.call("POST", "/api/sites", "admin", {"community_id": info["community_id"]})
+    sid = site["site_id"]
+    before = p.call("GET", f"/api/sites/{sid}", "admin")
+    try:
+        p.call("PUT", f"/api/sites/{sid}", "admin", {
+            "name": SITE_NAME, "handover_area": HANDOVER,
+            "unloading_points": [{"name": POINT_ONE, "route": POINT_ROUTE}]})
+        officer = staff_token(info, "gate_officer", sid)
+        r = requests.post(f"{base}/api/sites/{sid}/gate/turn-away", json={"plate": "苏A7X529", "reason": TURN_AWAY_REASON},
+                          headers=bearer(officer, **{"Idempotency-Key": str(uuid.uuid4())}), timeout=30)
+        assert r.status_code in (200, 201), r.text
+
+        delivery = register_vehicle(p, sid)
+        supplier = signed_in(screens, info, info["tokens"]["supplier"])
+        supplier.goto(f"{base}/#/staff/deliveries")
+        expect(supplier.get_by_text("苏E2X929").first).to_be_visible()
+        screens.inert(supplier, "supplier: vehicle registrations", SITE_NAME)
+
+        page = signed_in(screens, info, admin)
+        page.goto(f"{base}/#/staff/review")
+        expect(page.get_by_text("苏E2X929").first).to_be_visible()
+        screens.inert(page, "review queue: a vehicle", DRIVER, DELIVERY_NOTE)
+        p.call("POST", f"/api/sites/{sid}/deliveries/{delivery['delivery_id']}/review", "admin",
+               {"decision": "reject", "reason": REVIEW_REASON})
+        supplier.reload()
+        expect(supplier.get_by_text("苏E2X929").first).to_be_visible()
+        screens.inert(supplier, "supplier: a refused registration", SITE_NAME, REVIEW_REASON)
+
+        page.goto(f"{base}/#/staff/site")
+        page.wait_for_load_state("networkidle")
+        screens.inert(page, "site settings", SITE_NAME)
+        for value in (HANDOVER, POINT_ONE, POINT_ROUTE):  # in its form's fields, as their values
+            assert page.evaluate("t => [...document.querySelectorAll('input, textarea')].some((i) => i.value === t)", value), value
+        page.goto(f"{base}/#/staff/gate-log")
+        page.wait_for_load_state("networkidle")
+        screens.inert(page, "gate log", TURN_AWAY_REASON)
+        page.goto(f"{base}/#/staff/review")
+        page.wait_for_load_state("networkidle")
+        screens.inert(page, "review queue")
+
+        gate = signed_in(screens, info, officer)
+        gate.goto(f"{base}/#/staff/gate")
+        gate.wait_for_load_state("networkidle")
+        screens.inert(gate, "gate officer: today", SITE_NAME)
+        gate.get_by_test_id("lang-toggle").click()
+        screens.inert(gate, "gate officer: today (English)", SITE_NAME)
+        print("checked:", screens.checked)
+        assert len(screens.checked) == 8
+    finally:
+        keep = {k: before[k] for k in ("name", "handover_area") if before.get(k)}
+        keep["unloading_points"] = [{"name": u["name"], "route": u.get("route", "")} for u in before.get("unloading_points", [])]
+        requests.put(f"{base}/api/sites/{sid}", json=keep, headers=bearer(admin), timeout=30)
+
+
+# ---- the supply chain's screens (plans 3, 4) --------------------------------------------------------------
+
+MARKET_NAME = "<img src=x onerror=alert(1)>市场"                          # supply point ≤ 40
+COMMODITY = "<svg onload=__xss=1>"                                      # ≤ 30
+DEMAND_UNIT = "<u>袋</u>"                                                # unit ≤ 8
+DEMAND_NOTE = '"><img src=x onerror=window.__xss=1> 老人多'               # ≤ 100
+SPEC = "<script>alert(1)</script> 5kg/袋"                                 # ≤ 60
+RESERVE = "<img src=x onerror=__xss=1> 储备库"                             # ≤ 40
+CONTACT = "<svg onload=alert()>"                                        # ≤ 20
+
+
+@pytest.mark.browser
+def test_xss__supply_chain_screens__dashboard_demand_ledger_and_market_report(screens, info):
+    base, cid = info["base_url"], info["community_id"]
+    p = Planted(info)
+    point = p.call("POST", "/api/supply-points", "admin", {
+        "name": MARKET_NAME, "kind": "market", "address": "测试路 29 号", "usual_markup_pct": 30,
+        "commodities": [{"name": COMMODITY, "category": "rice", "unit": "kg"}]})
+    reporter = staff_token(info, "supply_point", point["point_id"])
+    p.call("POST", f"/api/communities/{cid}/demand", "liaison",
+           {"lines": [{"category": "rice", "quantity": 29, "unit": DEMAND_UNIT, "note": DEMAND_NOTE}], "replace": True})
+    p.call("POST", "/api/allocations", "admin", {
+        "category": "rice", "quantity": 29, "unit": DEMAND_UNIT, "spec": SPEC, "unit_price": "25.00",
+        "source": "reserve", "reserve_name": RESERVE, "community_id": cid,
+        "deliver_at": (datetime.now(BEIJING) + timedelta(hours=3)).isoformat(timespec="seconds"),
+        "contact_name": CONTACT, "contact_phone": "13800138029"})
+
+    desk = signed_in(screens, info, info["tokens"]["admin"])
+    desk.goto(f"{base}/#/staff/supply")
+    desk.wait_for_load_state("networkidle")
+    screens.inert(desk, "supply dashboard")
+    shows = {"sup-tab-allocations": (SPEC, RESERVE, CONTACT), "sup-tab-points": (MARKET_NAME,)}
+    for tab in desk.locator('[data-testid^="sup-tab-"]').all():
+        name = tab.get_attribute("data-testid")
+        tab.click()
+        desk.wait_for_load_state("networkidle")
+        screens.inert(desk, f"supply dashboard: {name}", *shows.get(name, ()))
+
+    liaison = signed_in(screens, info, info["tokens"]["liaison"])
+    liaison.goto(f"{base}/#/staff/demand")
+    liaison.wait_for_load_state("networkidle")
+    screens.inert(liaison, "demand report", DEMAND_NOTE)
+    liaison.goto(f"{base}/#/staff/ledger")
+    liaison.wait_for_load_state("networkidle")
+    screens.inert(liaison, "ledger", SPEC)
+
+    market = signed_in(screens, info, reporter)
+    market.goto(f"{base}/#/staff/market")
+    market.wait_for_load_state("networkidle")
+    screens.inert(market, "market report", MARKET_NAME, COMMODITY)
+    print("checked:", screens.checked)
