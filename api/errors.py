@@ -128,6 +128,15 @@ def _cancellation_codes(exc: BaseException) -> set[str]:
     return set()
 
 
+def condition_failed(exc: BaseException) -> bool:
+    """A conditional write refused by its condition (ConditionalCheckFailedException).
+
+    Use this, not PynamoDB's `exc.cause_response_code`: that property raises AttributeError when the
+    cause is a timeout (botocore's ReadTimeoutError and ConnectTimeoutError carry `response = None`).
+    """
+    return _aws_code(exc) == "ConditionalCheckFailedException"
+
+
 def is_throttle(exc: BaseException) -> bool:
     """DynamoDB throttled the request: the whole call, or a transaction's items (its cancellation reasons)."""
     if _aws_code(exc) in _THROTTLE_CODES:

@@ -19,7 +19,7 @@ from pynamodb.exceptions import PutError
 
 from api import clock, communities, cursors, households, idempotency, orders, roster, rounds
 from api.auth import Principal
-from api.errors import BadInput, NotFound, Refused, storage_errors
+from api.errors import BadInput, NotFound, Refused, condition_failed, storage_errors
 from api.models import (
     DeadlineMarker, FairShareExemption, Item, LedgerEntry, Order, OrderKey, Round, TransactionUse,
 )
@@ -198,14 +198,14 @@ def _confirm_one(principal: Principal, rnd: Round, order: Order, transaction_id:
     if order.status in DEAD:
         raise not_live(order)
     actions = [Order.confirmed_at.set(clock.now())]
+    def use_transaction(plan):
+        plan.puts.append(("transaction", (
+            TransactionUse(f"SUPPLIER#{rnd.supplier_id}", f"TXN#{transaction_id}", order_id=order.order_id,
+                           round_id=rnd.round_id, at=clock.now()), TransactionUse.pk.does_not_exist())))
     extra = None
     if transaction_id:
         actions.append(Order.transaction_id.set(transaction_id))
-
-        def extra(plan):
-            plan.puts.append(("transaction", (
-                TransactionUse(f"SUPPLIER#{rnd.supplier_id}", f"TXN#{transaction_id}", order_id=order.order_id,
-                               round_id=rnd.round_id, at=clock.now()), TransactionUse.pk.does_not_exist())))
+        extra = use_transaction
     try:
         return change(order, "paid", actor(principal), allowed=CONFIRMABLE, actions=actions, extra=extra)
     except StatusChanged as changed:
@@ -225,12 +225,11 @@ def undo(principal: Principal, round_id: str, order_id: str, reason: str) -> dic
         raise Refused("只有已确认、还没打包的订单可以撤销确认", "Only a confirmed order not yet packed can be taken back",
                       code="not_undoable")
     back = "payment_claimed" if order.claimed_at is not None else "placed"
-    extra = None
-    if order.transaction_id:
-        def extra(plan):  # the statement row may confirm the right order now
-            plan.deletes.append(("transaction", (
-                TransactionUse(f"SUPPLIER#{rnd.supplier_id}", f"TXN#{order.transaction_id}"),
-                TransactionUse.order_id == order.order_id)))
+    def free_transaction(plan):  # the statement row may confirm the right order now
+        plan.deletes.append(("transaction", (
+            TransactionUse(f"SUPPLIER#{rnd.supplier_id}", f"TXN#{order.transaction_id}"),
+            TransactionUse.order_id == order.order_id)))
+    extra = free_transaction if order.transaction_id else None
     try:
         order = change(order, back, actor(principal), allowed=("paid",), extra=extra,
                        actions=[Order.confirmed_at.remove(), Order.transaction_id.remove()],
@@ -430,6 +429,6 @@ def exempt(principal: Principal, community_id: str, flat_ref: str, round_id: str
         try:
             exemption.save(condition=Item.pk.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
     return {"round_id": round_id, "household_id": household.household_id}
