@@ -1,9 +1,10 @@
 """`make bench`: every benchmark of the API, one after another, each in a process of its own. Printed, never asserted.
 
 1. bench.calls      DynamoDB calls and capacity units per request, every write route, against the least possible;
-2. bench.throughput the in-process order throughput through the API, as a ratio of the raw TransactWriteItems;
-3. bench.imports    the cold import time of app.py, as a ratio of its bare dependencies';
-4. bench.orders     the order path and the roster over HTTP on the local stack (`make dev`'s).
+2. bench.order_cost one order, pickup and notice poll item by item, in a 1- and a 200-community round;
+3. bench.throughput the in-process order throughput through the API, as a ratio of the raw TransactWriteItems;
+4. bench.imports    the cold import time of app.py, as a ratio of its bare dependencies';
+5. bench.orders     the order path and the roster over HTTP on the local stack (`make dev`'s).
 
 BENCH_PARTS=calls,imports runs some of them. The exit status is non-zero only if a part crashed; a missed
 target is printed, not failed. The header names the machine, the date and the code's commit, and whether
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 
-PARTS = ["calls", "throughput", "imports", "orders"]
+PARTS = ["calls", "order_cost", "throughput", "imports", "orders"]
 
 
 def _git(*args: str) -> str:
@@ -30,7 +31,7 @@ def header() -> None:
     print(f"make bench  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
     print(f"  code: commit {_git('rev-parse', '--short', 'HEAD')} ({_git('log', '-1', '--format=%s')[:90]})")
     print(f"  uncommitted under api/ and app.py: {len(dirty.splitlines()) if dirty else 0} files"
-          + (f" ({', '.join(line[3:] for line in dirty.splitlines())})" if dirty else ""))
+          + (f" ({', '.join(line.split(maxsplit=1)[-1] for line in dirty.splitlines())})" if dirty else ""))
     print(f"  machine: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}; "
           f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
