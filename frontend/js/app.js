@@ -9,29 +9,51 @@ import { go, takeKeep } from './nav.js';
 import { joinView } from './views/join.js';
 import { roundsView } from './views/rounds.js';
 import { ordersView } from './views/orders.js';
-import { signinView, inviteView, staffView, roleText } from './views/staff.js';
 import * as staff from './staff.js';
 import { householdView } from './views/household.js';
 import './strings/household.js';
-import { rosterView, staffHouseholdView } from './views/roster.js';
-import { specialView } from './views/special.js';
-import { assistView } from './views/assist.js';
-import { communityView } from './views/community.js';
-import { slotsView } from './views/slots.js';
-import { progressView } from './views/progress.js';
 import * as notices from './notices.js';
-import './strings/payments.js';
-import { unpaidView } from './views/unpaid.js';
-import { supplierRoundsView, paymentsBoardView } from './views/payments.js';
-import './strings/supplier.js';
-import { newRoundView } from './views/newround.js';
-import { roundConsoleView } from './views/supplier.js';
-import { pickupHomeView, pickupListView, doorListView } from './views/pickup.js';
 
-/** A view loaded on first use: the gate's and the sub-district's screens stay off a resident's first load. */
-function lazy(path, name) {
-  return async (root, params, ctx) => (await import(path))[name](root, params, ctx);
+/** The staff screens' style sheet, added once, before the first staff screen draws. */
+let staffCss = null;
+function loadStaffCss() {
+  if (!staffCss) {
+    staffCss = new Promise((resolve) => {
+      const link = h('link', { rel: 'stylesheet', href: 'css/staff.css', 'data-staff-css': '' });
+      // Offline and the file not cached: draw anyway, unstyled is better than nothing.
+      link.onload = resolve;
+      link.onerror = resolve;
+      document.head.appendChild(link);
+    });
+  }
+  return staffCss;
 }
+
+/** A view loaded on first use: every staff screen stays off a resident's first load (the join link). */
+function lazy(path, name) {
+  return async (root, params, ctx) => {
+    const [module] = await Promise.all([import(path), loadStaffCss()]);
+    return module[name](root, params, ctx);
+  };
+}
+const signinView = lazy('./views/staff.js', 'signinView');
+const inviteView = lazy('./views/staff.js', 'inviteView');
+const staffView = lazy('./views/staff.js', 'staffView');
+const rosterView = lazy('./views/roster.js', 'rosterView');
+const staffHouseholdView = lazy('./views/roster.js', 'staffHouseholdView');
+const specialView = lazy('./views/special.js', 'specialView');
+const assistView = lazy('./views/assist.js', 'assistView');
+const communityView = lazy('./views/community.js', 'communityView');
+const slotsView = lazy('./views/slots.js', 'slotsView');
+const progressView = lazy('./views/progress.js', 'progressView');
+const unpaidView = lazy('./views/unpaid.js', 'unpaidView');
+const supplierRoundsView = lazy('./views/payments.js', 'supplierRoundsView');
+const paymentsBoardView = lazy('./views/payments.js', 'paymentsBoardView');
+const newRoundView = lazy('./views/newround.js', 'newRoundView');
+const roundConsoleView = lazy('./views/supplier.js', 'roundConsoleView');
+const pickupHomeView = lazy('./views/pickup.js', 'pickupHomeView');
+const pickupListView = lazy('./views/pickup.js', 'pickupListView');
+const doorListView = lazy('./views/pickup.js', 'doorListView');
 const gateView = lazy('./views/gate.js', 'gateView');
 const gateDeliveryView = lazy('./views/gate.js', 'gateDeliveryView');
 const siteView = lazy('./views/site.js', 'siteView');
@@ -105,7 +127,7 @@ function startView(root) {
   if (st) {
     root.appendChild(h('p', { class: 'start-staff' },
       h('a', { class: 'btn btn-secondary', href: '#/staff', 'data-testid': 'start-staff-link' },
-        t('start.staff_link', { role: roleText(st.role) }))));
+        t('start.staff_link', { role: staff.roleText(st.role) }))));
   }
 }
 

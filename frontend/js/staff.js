@@ -5,8 +5,15 @@
 // The token is a JWT signed by the API. The browser only *reads* its payload
 // (role, scope_id, exp) to show who is signed in; it cannot and does not
 // verify it — the API does that on every request.
+import { t } from './i18n.js';
+
 const KEY = 'baogong.staff';
 export const ROLES = ['admin', 'liaison', 'info_officer', 'volunteer', 'supplier', 'reviewer', 'gate_officer', 'supervisor', 'supply_point'];
+
+/** The role's name for people ("志愿者"); its strings are in i18n.js, so this costs a resident's load nothing. */
+export function roleText(role) {
+  return ROLES.includes(role) ? t(`role.${role}`) : String(role || '');
+}
 
 /** Roles that run one community's console (roster, special households, assisted orders). */
 export const CONSOLE_ROLES = ['liaison', 'info_officer'];

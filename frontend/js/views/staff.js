@@ -41,9 +41,7 @@ function leaveForStaffPage() {
   history.replaceState(history.state, '', '#/staff');
 }
 
-export function roleText(role) {
-  return staff.ROLES.includes(role) ? t(`role.${role}`) : String(role || '');
-}
+export const roleText = staff.roleText;
 
 // #/signin/<token>
 export async function signinView(root, [token], ctx) {
