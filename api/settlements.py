@@ -7,6 +7,7 @@ supplier (what it delivered) and each using unit (what a community received), as
 CJK font embedded, and an overdue list shows what is unpaid past its due day.
 """
 import io
+import re
 
 from pynamodb.exceptions import UpdateError
 
@@ -130,4 +131,6 @@ def statement(principal: Principal, query: dict) -> tuple[str, str, bytes]:
     else:
         pdf_tables.table_pdf(out, title, COLUMNS, rows, f"合计 Total ¥{exports.yuan(total)}")
     fmt = query["format"]
-    return f"settlement-{party}.{fmt}", exports.CONTENT_TYPES[fmt], out.getvalue()
+    # The party's name is typed by people: no quote, slash or line break reaches Content-Disposition.
+    safe_party = re.sub(r'[\\/:*?"<>|\s]+', "_", party).strip("_")[:60] or "statement"
+    return f"settlement-{safe_party}.{fmt}", exports.CONTENT_TYPES[fmt], out.getvalue()
