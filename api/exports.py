@@ -18,8 +18,10 @@ number is its community's place in the round, so box 2 is box 2 in every file.
 import csv
 import io
 import re
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from api import clock, communities, roster, rounds
@@ -250,15 +252,80 @@ class _Counter:
             self.progress(self.n)
 
 
+# --- spreadsheet safety (CSV and XLSX injection) -----------------------------------------
+#
+# Excel takes a cell of a CSV that starts with = + - or @ for a formula (=HYPERLINK, DDE's
+# =cmd|' /C calc'!A0), and a leading tab or line break hides one from the eye. Which text is
+# "risky": its first character is one of those or a tab, CR or LF; or, after any leading
+# whitespace (space, the ideographic space U+3000, NBSP) and zero-width characters, its first
+# character is = + - or @ in any width: ＝ ＋ － ＠ and the small forms ﹦ ﹢ ﹣ ﹫ (NFKC folds
+# them; an East Asian Excel may take a full-width ＝ for =). LibreOffice 7.4, measured, evaluates
+# only a bare leading '=' in a CSV; the rest is for Excel and for importers that trim first.
+#
+# A risky text cell is written with a leading apostrophe in a CSV (Excel and LibreOffice show it;
+# the text after it is intact) and, in an XLSX, as a string cell (write_string, never write())
+# with Excel's quote-prefix style, so editing the cell does not turn it into a formula either.
+# Numbers are written as numbers: ints, and money columns, whose text comes from yuan() of
+# integer fen and may be negative (-5.50); those never get the apostrophe. Every CSV field is
+# quoted (QUOTE_ALL): a spreadsheet that also splits on ; or tab (LibreOffice's import dialog,
+# a European Excel) would otherwise cut "x;=1+1" into "x" and a live "=1+1".
+
+_TRIGGERS = frozenset("=+-@")
+_CONTROL_TRIGGERS = frozenset("\t\r\n")
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def risky(text: str) -> bool:
+    """Whether a spreadsheet could take this text for a formula (see above)."""
+    if not text:
+        return False
+    if text[0] in _CONTROL_TRIGGERS or text[0] in _TRIGGERS:
+        return True
+    head = text
+    while head and (head[0].isspace() or head[0] in _ZERO_WIDTH):
+        head = head[1:]
+    return bool(head) and unicodedata.normalize("NFKC", head[0])[:1] in _TRIGGERS
+
+
 def safe_cell(value):
-    """Text a spreadsheet must not run: a leading = + - @ would be a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A CSV cell a spreadsheet will not run: risky text gets a leading apostrophe; numbers and other text pass."""
+    if isinstance(value, str) and risky(value):
         return "'" + value
     return value
 
 
+def safe_row(row: Iterable, money_columns: tuple[int, ...] = ()) -> list:
+    """A CSV row: every text cell through safe_cell, except the money columns (numbers from yuan(), maybe negative)."""
+    return [v if c in money_columns else safe_cell(v) for c, v in enumerate(row)]
+
+
+class CsvFile:
+    """A CSV written into a binary file: UTF-8 with the BOM (so Excel on Windows reads the Chinese text),
+    every field quoted, every text cell defused (safe_row). `close()` leaves `out` open for the caller."""
+
+    def __init__(self, out: BinaryIO):
+        self._text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._text, quoting=csv.QUOTE_ALL)
+
+    def header(self, columns) -> None:
+        self._writer.writerow([h for h, _ in columns])
+
+    def row(self, values: Iterable, money_columns: tuple[int, ...] = ()) -> None:
+        self._writer.writerow(safe_row(values, money_columns))
+
+    def rows(self, rows: Iterable[Iterable], money_columns: tuple[int, ...] = ()) -> None:
+        for values in rows:
+            self.row(values, money_columns)
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()  # the caller owns `out`
+
+
 def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
+    """Integer fen as yuan text, 0.00; a negative amount (a correction) keeps its sign: -550 → -5.50."""
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
 def _items_text(order: Order) -> str:
@@ -276,6 +343,9 @@ LABELS = (("小区 Community", 18), ("楼栋 Building", 10), ("单元 Unit", 8),
           ("电话 Phone", 14), ("订单内容 Items", 40), ("订单号 Order", 28), ("二维码 QR", 40))
 PICKLIST = (("范围 Scope", 18), ("类别 Type", 10), ("名称 Name", 20), ("规格 Spec", 30), ("数量 Qty", 9),
             ("单价 Unit price (¥)", 12), ("金额 Amount (¥)", 12))
+# The money columns (yuan() text): numbers in both files, never defused as text.
+PACKING_MONEY = (7,)
+PICKLIST_MONEY = (5, 6)
 
 
 def _packing_row(selection: Selection, order: Order) -> list:
@@ -308,20 +378,17 @@ def _box_row(selection: Selection, box: int, bag: int, order: Order) -> list:
 
 
 def _csv(selection: Selection, found: Iterable[Order], out: BinaryIO) -> None:
-    # utf-8-sig writes the BOM that lets Excel on Windows open the Chinese text as UTF-8.
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text)
+    table = CsvFile(out)
     if selection.kind == "packing":
-        writer.writerow([h for h, _ in PACKING])
-        writer.writerows([safe_cell(v) for v in _packing_row(selection, o)] for o in found)
+        table.header(PACKING)
+        table.rows((_packing_row(selection, o) for o in found), money_columns=PACKING_MONEY)
     elif selection.kind == "labels":
-        writer.writerow([h for h, _ in LABELS])
-        writer.writerows([safe_cell(v) for v in _label_row(selection, o)] for o in found)
+        table.header(LABELS)
+        table.rows(_label_row(selection, o) for o in found)
     else:
-        writer.writerow([h for h, _ in BOXES])
-        writer.writerows([safe_cell(v) for v in _box_row(selection, *b)] for b in _boxes(selection, found))
-    text.flush()
-    text.detach()  # the caller owns `out`
+        table.header(BOXES)
+        table.rows(_box_row(selection, *b) for b in _boxes(selection, found))
+    table.close()
 
 
 class Book:
@@ -336,6 +403,8 @@ class Book:
                                               "strings_to_formulas": False, "strings_to_urls": False})
         self.bold = self.book.add_format({"bold": True, "bg_color": "#E8F1EC", "border": 1})
         self.money = self.book.add_format({"num_format": "0.00"})
+        # Excel's own mark for text typed as '=…: shown without the apostrophe, and still text after an edit.
+        self.quoted = self.book.add_format({"quote_prefix": True})
         self.names: set[str] = set()
         self.rows: dict = {}
 
@@ -350,12 +419,13 @@ class Book:
         return sheet
 
     def _unique(self, title: str) -> str:
-        # Excel: at most 31 characters, none of []:*?/\, unique regardless of case.
-        base = re.sub(r"[\[\]:*?/\\]", "_", title).strip("'")[:31] or "Sheet"
+        # Excel: at most 31 UTF-16 units (a character outside the BMP, a rare surname or an emoji, is two),
+        # none of []:*?/\, no apostrophe first or last, unique regardless of case.
+        base = _sheet_cut(re.sub(r"[\[\]:*?/\\]", "_", title), 31) or "Sheet"
         name, n = base, 1
         while name.lower() in self.names:
             n += 1
-            name = f"{base[:31 - len(str(n)) - 1]}~{n}"
+            name = f"{_sheet_cut(base, 31 - len(str(n)) - 1)}~{n}"
         self.names.add(name.lower())
         return name
 
@@ -363,15 +433,25 @@ class Book:
         r = self.rows[sheet.name] = self.rows[sheet.name] + 1
         for c, value in enumerate(row):
             if c in money_columns and value != "":
-                sheet.write_number(r, c, int(value.replace(".", "")) / 100, self.money)  # "128.00" → 128.0
-            elif isinstance(value, (int, float)):
+                sheet.write_number(r, c, int(value.replace(".", "")) / 100, self.money)  # "-5.50" → -5.5
+            elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
                 sheet.write_number(r, c, value)
-            else:
+            elif value and risky(str(value)):
                 # write_string, never write(): a cell of text is never taken for a formula.
-                sheet.write_string(r, c, value or "")
+                sheet.write_string(r, c, str(value), self.quoted)
+            else:
+                sheet.write_string(r, c, "" if value is None else str(value))
 
     def close(self) -> None:
         self.book.close()
+
+
+def _sheet_cut(title: str, units: int) -> str:
+    """`title` cut to at most `units` UTF-16 code units, without a leading or trailing apostrophe."""
+    title = title.strip("'")
+    while len(title.encode("utf-16-le")) > 2 * units:
+        title = title[:-1]
+    return title.strip("'")
 
 
 def _xlsx(selection: Selection, found: Iterable[Order], out: BinaryIO) -> None:
@@ -395,13 +475,13 @@ def _packing_xlsx(selection: Selection, found: Iterable[Order], book: Book) -> N
     sheets: dict = {}
     for order in found:
         row = _packing_row(selection, order)
-        book.append(everything, row, money_columns=(7,))
+        book.append(everything, row, money_columns=PACKING_MONEY)
         key = (order.community_id, order.building if per_building else "")
         if key not in sheets:
             community = selection.names.get(order.community_id, "")
             title = (f"{community[:16]} {order.building}" if many else order.building) if per_building else community
             sheets[key] = book.sheet(title, PACKING)
-        book.append(sheets[key], row, money_columns=(7,))
+        book.append(sheets[key], row, money_columns=PACKING_MONEY)
 
 
 def _boxes_xlsx(selection: Selection, found: Iterable[Order], book: Book) -> None:
@@ -445,20 +525,18 @@ def _picklist(selection: Selection, found: Iterable[Order], out: BinaryIO) -> No
               for scope, tally in sorted(scopes.items(), key=lambda kv: -1 if not kv[0] else order_of.get(kv[0], 0))]
     rows_of = {scope: _picklist_rows(selection, scope, counts) for scope, counts in tables}
     if selection.fmt == "csv":
-        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-        writer = csv.writer(text)
-        writer.writerow([h for h, _ in PICKLIST])
+        table = CsvFile(out)
+        table.header(PICKLIST)
         for rows in rows_of.values():
-            writer.writerows([safe_cell(v) for v in row] for row in rows)
-        text.flush()
-        text.detach()
+            table.rows(rows, money_columns=PICKLIST_MONEY)
+        table.close()
         return
     book = Book(out)
     for scope, rows in rows_of.items():
         sheet = book.sheet(("全部 All" if not selection.community_id else selection.scope_name) if not scope
                            else selection.names.get(scope, scope), PICKLIST)
         for row in rows:
-            book.append(sheet, row, money_columns=(5, 6))
+            book.append(sheet, row, money_columns=PICKLIST_MONEY)
     book.close()
 
 
