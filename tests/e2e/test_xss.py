@@ -23,7 +23,8 @@ the gate officer's day; the supply chain's dashboard (each tab), demand report, 
 point's daily report. The payment QR's text (`javascript:...`) is drawn as an image by the API and is
 never a link; the check that no javascript: link exists runs on every screen.
 
-Set-up: one round of the module's own in the demo community (closed at the end); the demo community's
+Set-up, on the module's own `make dev` stack (its 货已到 reaches every building's residents, and it
+renames shared places): one round of the module's own in the demo community (closed at the end); the demo community's
 distribution point and its gate site's name, handover area and unloading points are replaced by
 payloads and put back after. Rooms end in 29.
 """
@@ -39,6 +40,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import Api
 from tests.e2e.flows import fill_join_form, session
+from tests.stackrunner import DevStack
 
 WIDTH = 360
 BEIJING = timezone(timedelta(hours=8))
@@ -71,6 +73,16 @@ MADE_FROM_PAYLOAD = """() => {
     return { xss: window.__xss === undefined ? null : String(window.__xss),
              made: found.map((el) => el.outerHTML.slice(0, 160)), anyBad: found.some(bad) };
 }"""
+
+
+@pytest.fixture(scope="module")
+def dev_stack(tmp_path_factory):
+    """This module's own `make dev` stack: it sends 货已到 (every building's residents see it for 7 days) and replaces the distribution point and the gate site's names, which the other modules must never see."""
+    stack = DevStack(tmp_path_factory.mktemp("xssstack")).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 def iso(dt: datetime) -> str:
