@@ -8,7 +8,7 @@ What it does, in order:
    (500 units, 1 per household) and bundle B (150 units, 1 per household, in a fifth of the carts);
    2,000 households register through the join link (distinct flats of the demo buildings, distinct phones);
 3. the surge: every household is a resident with a seeded plan, run by a pool of N residents in flight
-   (100 by default). A resident posts its order with an Idempotency-Key and retries with the SAME key on
+   (50 by default). A resident posts its order with an Idempotency-Key and retries with the SAME key on
    a client timeout, a dropped connection, a 5xx or a 429 (after Retry-After when given). Mixed in:
    flaky networks (an attempt whose answer the client stops waiting for after a few ms: the server may
    still place it), answers dropped after a 2xx (the client asks again with the same key), double taps
@@ -64,7 +64,7 @@ class Settings:
     stock: int = 500                  # bundle A, the one everybody wants
     stock_b: int = 150                # bundle B, in `share_b` of the carts
     share_b: float = 0.2
-    concurrency: int = 100            # residents in flight at once
+    concurrency: int = 50             # residents in flight at once
     register_workers: int = 8
     seed: int = 12
     timeout: float = 60.0             # a client's patience for one request
