@@ -2,7 +2,9 @@
 
 Printed, never asserted. Each sample is a fresh interpreter (`python -c`), so nothing is cached in
 memory (the OS file cache is warm after the first: one untimed round of each goes first). The time is
-taken inside the child around the import statement alone, so interpreter start-up is not in it:
+taken inside the child around the import statement alone, in the child's CPU seconds (on a shared
+machine the wall clock mostly measures the other processes), so interpreter start-up is not in it; the
+whole child's wall time, start-up included, is printed beside it:
 
 - deps: `import chalice, jwt, marshmallow, pynamodb.models` (pynamodb.models is what the app imports of
   pynamodb, and it brings botocore, the bulk of it);
@@ -21,8 +23,8 @@ import time
 REPEATS = int(os.environ.get("BENCH_IMPORT_REPEATS", "11"))
 DEPS = "import chalice, jwt, marshmallow, pynamodb.models"
 APP = "import app"
-PROBE = ("import time; t = time.perf_counter(); {stmt}; "
-         "print(repr(time.perf_counter() - t))")
+PROBE = ("import time; t = time.process_time(); {stmt}; "
+         "print(repr(time.process_time() - t))")
 
 
 def _env() -> dict:
@@ -31,7 +33,7 @@ def _env() -> dict:
 
 
 def sample(stmt: str) -> tuple[float, float]:
-    """(seconds of the import inside the child, seconds of the whole child process as the parent saw it)."""
+    """(CPU seconds of the import inside the child, wall seconds of the whole child as the parent saw it)."""
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", PROBE.format(stmt=stmt)], capture_output=True, text=True,
                          env=_env(), check=True, cwd=os.getcwd())
@@ -62,10 +64,10 @@ def main() -> None:
     dw, aw = statistics.median(w for _, w in deps), statistics.median(w for _, w in app)
     print(f"cold import, fresh interpreter each, {REPEATS} alternating samples each, median (min–max)")
     for label, stmt, runs, med, whole in (("deps", DEPS, deps, d, dw), ("app", APP, app, a, aw)):
-        print(f"  {label:<5} {stmt:<50} import {1000 * med:7.1f} ms ({1000 * min(s for s, _ in runs):.1f}–"
-              f"{1000 * max(s for s, _ in runs):.1f});  whole process {1000 * whole:7.1f} ms")
-    print(f"  app ÷ deps: {a / d:.2f}× the import alone, {aw / dw:.2f}× the whole process "
-          f"(interpreter start-up included); app adds {1000 * (a - d):.1f} ms")
+        print(f"  {label:<5} {stmt:<50} import {1000 * med:7.1f} ms CPU ({1000 * min(s for s, _ in runs):.1f}–"
+              f"{1000 * max(s for s, _ in runs):.1f});  whole process {1000 * whole:7.1f} ms wall")
+    print(f"  app ÷ deps: {a / d:.2f}× the import alone (CPU), {aw / dw:.2f}× the whole process "
+          f"(wall, interpreter start-up included); app adds {1000 * (a - d):.1f} ms")
     base = importtime(DEPS)
     mine = importtime(APP)
     # Modules the app's import loads that the dependencies' does not, outside api/ itself and its own
