@@ -267,7 +267,9 @@ def test_supply_point__another_sub_districts__404_and_nothing_written(client, de
         not_found(put(client, f"/api/supply-points/{point['point_id']}", supply_point_body(), theirs))
         not_found(get(client, f"/api/supply-points/{point['point_id']}/reports/form?day={TODAY}", theirs))
         invite = post(client, "/api/invites", {"role": "supply_point", "scope_id": point["point_id"]}, theirs)
-        assert invite.status_code in (403, 404), invite.body
+        unknown = post(client, "/api/invites", {"role": "supply_point", "scope_id": "01JNOSUCHPOINT00000000000"}, theirs)
+        # Answered as a point that does not exist: the other admin learns nothing about this one.
+        assert (invite.status_code, invite.json_body) == (400, unknown.json_body), invite.body
     assert written == []
     assert get(client, "/api/supply-points", theirs).json_body["points"] == []
 
