@@ -24,13 +24,11 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import segno
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
-
 from api.households import mask_phone
+
+# reportlab.lib.units.mm, the same float. reportlab and segno are imported where a PDF is drawn, not
+# here: every route's cold start imports this module (posters, statements) and most never draw.
+mm = 72.0 / 2.54 * 0.1
 
 FONT = "WenQuanYiMicroHei"
 FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei-gb2312.ttf"
@@ -110,6 +108,8 @@ _registered = False
 def register_font() -> None:
     global _registered
     if not _registered:
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
         pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
         _registered = True
 
@@ -120,6 +120,8 @@ def render(orders, names: dict[str, str], layout_name: str = DEFAULT_LAYOUT, tit
     没有订单 / No orders if there are none. Written to the binary file `out` if given (then None
     is returned), else returned as bytes. `progress(n)` is called after every page with the labels so far.
     """
+    from reportlab.pdfgen.canvas import Canvas
+
     layout = LAYOUTS[layout_name]
     register_font()
     buffer = io.BytesIO() if out is None else out
@@ -148,7 +150,8 @@ def render(orders, names: dict[str, str], layout_name: str = DEFAULT_LAYOUT, tit
 # --- drawing ---------------------------------------------------------------------------
 
 def _width(text: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, FONT, size)
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    return stringWidth(text, FONT, size)
 
 
 def _fit(text: str, size: float, width: float, smallest: float, keep: str = "") -> tuple[str, float]:
@@ -232,6 +235,7 @@ def _draw_qr(canvas, text: str, x: float, y: float, side: float) -> None:
     kilobytes, and reportlab keeps every page's content in memory until it saves the file: this
     is what keeps 10,000 labels' memory small.
     """
+    import segno
     from PIL import Image
 
     matrix = segno.make_qr(text, error="m").matrix

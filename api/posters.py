@@ -19,9 +19,6 @@ import io
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-import segno
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 
 from api import clock, communities, invites, labels
 from api.auth import Principal
@@ -29,6 +26,7 @@ from api.errors import DomainError, storage_errors
 from api.models import Community, SubDistrict
 
 FONT = labels.FONT
+mm = labels.mm
 A4 = (210.0, 297.0)  # mm
 MARGIN = 12.0
 QUIET_ZONE = 4  # modules of white around a QR code, as ISO/IEC 18004 asks
@@ -190,7 +188,8 @@ def render_invite_sheet(community_name: str, cards: list[InviteCard]) -> bytes:
 # --- drawing -------------------------------------------------------------------------------
 
 def _width(text: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, FONT, size)
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    return stringWidth(text, FONT, size)
 
 
 def _fit(text: str, size: float, width: float, smallest: float) -> tuple[str, float]:
@@ -252,6 +251,7 @@ def _bullets_height(lines, width: float, size: float) -> float:
 
 
 def qr_matrix(text: str, error: str):
+    import segno
     return segno.make_qr(text, error=error).matrix
 
 
