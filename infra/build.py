@@ -118,7 +118,8 @@ def load_yaml(path: Path) -> dict:
 # ---------------------------------------------------------------- the CSP's inline scripts
 
 def inline_script_hashes(index_html: Path = INDEX_HTML) -> list[str]:
-    """CSP sources for index.html's inline scripts (the service worker's registration, the nomodule note)."""
+    """CSP sources for index.html's inline scripts (the staff screens' preload, the service worker's registration,
+    the nomodule note)."""
     hashes = []
     for attrs, body in re.findall(r"<script\b([^>]*)>(.*?)</script>", index_html.read_text(encoding="utf-8"),
                                   flags=re.S | re.I):

@@ -19,11 +19,17 @@ let staffCss = null;
 function loadStaffCss() {
   if (!staffCss) {
     staffCss = new Promise((resolve) => {
-      const link = h('link', { rel: 'stylesheet', href: 'css/staff.css', 'data-staff-css': '' });
+      // index.html adds it already when a staff link is opened directly.
+      let link = document.querySelector('link[data-staff-css]');
+      if (link && link.sheet) { resolve(); return; }
+      if (!link) {
+        link = h('link', { rel: 'stylesheet', href: 'css/staff.css', 'data-staff-css': '' });
+        document.head.appendChild(link);
+      }
       // Offline and the file not cached: draw anyway, unstyled is better than nothing.
-      link.onload = resolve;
-      link.onerror = resolve;
-      document.head.appendChild(link);
+      link.addEventListener('load', resolve);
+      link.addEventListener('error', resolve);
+      setTimeout(resolve, 3000); // a sheet that failed before we listened sends no more events
     });
   }
   return staffCss;
