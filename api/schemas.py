@@ -264,7 +264,7 @@ class SettingsSchema(BaseSchema):
 class DistributionPointSchema(BaseSchema):
     """The community's one distribution point (配送点): PUT /api/communities/{cid}/distribution-point."""
 
-    name = Name(required=True, validate=length(1, 40))
+    name = Str(required=True, validate=length(1, 40))  # a label, kept as typed, like the gate's points
     note = Str(load_default="", validate=length(0, 100))
 
 
@@ -1038,7 +1038,7 @@ class PushStateOutSchema(Schema):
 
 class UnloadingPointSchema(BaseSchema):
     point_id = Str(load_default=None, validate=length(1, 40))
-    name = Name(required=True, validate=length(1, 40))
+    name = Str(required=True, validate=length(1, 40))  # a label, kept as typed: 2号卸货点（改）
     route = Str(load_default="", validate=length(0, 200))
 
 
@@ -1046,7 +1046,7 @@ class SiteSchema(BaseSchema):
     """开通门岗: POST /api/sites (and PUT /api/sites/{sid}, without `community_id`)."""
 
     community_id = Str(load_default=None, validate=length(1, 40))
-    name = Name(load_default=None, validate=length(1, 40))
+    name = Str(load_default=None, validate=length(1, 40))
     lead_hours = Int(load_default=None, validate=between(1, 168))
     test_valid_hours = Int(load_default=None, validate=between(1, 168))
     rest_minutes = Int(load_default=None, validate=between(1, 240))

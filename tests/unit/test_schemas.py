@@ -218,7 +218,6 @@ def test_household__room__still_refused_after_nfkc(room):
     (schemas.ExportQuerySchema, {}, "building"),
     (schemas.PackedSchema, {"community_id": "c1"}, "building"),
     (schemas.SlotGroupSchema, {"building": "x"}, "building"),
-    (schemas.DistributionPointSchema, {"name": "x"}, "name"),
     (schemas.SpecialSchema, {"category": "disabled"}, "contact_name"),
     (schemas.SeriesQuerySchema, {"commodity": "x"}, "commodity"),
 ])
@@ -234,6 +233,13 @@ def test_slot_plan__building_order__each_building_normalised():
         "building_order": ["１栋", "2栋", " １０栋"]})
 
     assert loaded["building_order"] == ["1栋", "2栋", "10栋"]
+
+
+@pytest.mark.parametrize("schema_class, data", [
+    (schemas.DistributionPointSchema, {}), (schemas.UnloadingPointSchema, {}), (schemas.SiteSchema, {})])
+def test_place_labels__keep_their_full_width_punctuation(schema_class, data):
+    """A label staff write for a place people walk to (配送点, 卸货点, 门岗) is shown as written."""
+    assert schemas.load(schema_class(), {**data, "name": "2号卸货点（改）"})["name"] == "2号卸货点（改）"
 
 
 def test_free_text__keeps_its_full_width_punctuation():
