@@ -165,6 +165,7 @@ def create_once(principal: Principal, data: dict, key: str | None) -> tuple[dict
             f"ROUND#{round_id}", f"ROUND#BUNDLE#{bundle_id}", bundle_id=bundle_id, position=position,
             name=b["name"], items=[BundleItem(**i) for i in b["items"]], price_fen=b["price_fen"],
             stock_total=b["stock"], stock_left=b["stock"], per_household_limit=b["per_household_limit"],
+            closes_at=data["closes_at"],
         ))
     listings = [RoundListing(f"COMMUNITY#{c}", f"ROUND#{round_id}", round_id=round_id) for c in community_ids]
     # A round for 200 communities needs more items than one transaction takes. The
@@ -343,20 +344,24 @@ def add_stock(principal: Principal, round_id: str, bundle_id: str, add: int) -> 
 def close_early(principal: Principal, round_id: str) -> dict:
     """提前截单: the round stops taking orders now. Orders already placed stay as they are.
 
-    One conditional UpdateItem (still open, not closed already), so two taps cannot both close it;
-    the order transaction's own condition (closes_at > now) refuses every order after it.
+    One transaction: the round, conditional on being still open (so two taps cannot both close it), and
+    each of its bundles' copy of closes_at, which every order's transaction checks (closes_at > now).
     """
     rnd = for_supplier(principal, round_id)
+    _, bundles = load(round_id)
     now = clock.now()
-    with storage_errors():
-        try:
-            rnd.update(actions=[Round.closes_at.set(now), Round.closed_early_at.set(now),
-                                Round.closed_early_by.set(principal.subject)],
-                       condition=(Round.closes_at > now) & (Round.state == "active"))
-        except UpdateError as exc:
-            if not _condition_failed(exc):
-                raise
-            raise Refused("本轮团购已经截单", "This round has already closed", code="round_closed") from None
+    try:
+        with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
+            transaction.update(rnd, actions=[Round.closes_at.set(now), Round.closed_early_at.set(now),
+                                             Round.closed_early_by.set(principal.subject)],
+                               condition=(Round.closes_at > now) & (Round.state == "active"))
+            for bundle in bundles:
+                transaction.update(Bundle(bundle.pk, bundle.sk), actions=[Bundle.closes_at.set(now)],
+                                   condition=Bundle.pk.exists())
+    except TransactWriteError as exc:
+        if not any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
+            raise
+        raise Refused("本轮团购已经截单", "This round has already closed", code="round_closed") from None
     return detail(principal, round_id)
 
 

@@ -522,3 +522,44 @@ def test_mine__refused_and_replayed_orders__do_not_add_entries(client, demo, res
     place_order(client, resident["token"], demo["round_id"], (bundle(demo, MEAT), 1))
 
     assert len(mine(client, resident["token"])) == 1
+
+
+def test_order__round_closed_early_between_its_read_and_its_write__is_422_round_closed_not_sold_out(
+        client, demo, resident):
+    """The order's transaction checks each bundle's copy of closes_at, not the round item (docs/capacity.md):
+    提前截单 landing between the order's read and its transaction still refuses it, and says why."""
+    from api.models import Bundle, Round, dynamodb_client
+
+    rnd, bundles = rounds.load(demo["round_id"])
+    fired = []
+
+    def close_first(**_):
+        if fired:
+            return
+        fired.append(True)
+        now = clock.now()
+        rnd.update(actions=[Round.closes_at.set(now)])
+        for b in bundles:
+            Bundle(b.pk, b.sk).update(actions=[Bundle.closes_at.set(now)])
+
+    events = dynamodb_client().meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", close_first, unique_id="close-first")
+    try:
+        # Frozen: the close lands at the order's own instant, so closes_at > now no longer holds.
+        with time_machine.travel(clock.now(), tick=False):
+            response = place_order(client, resident["token"], demo["round_id"], (bundle(demo, RICE_OIL), 1))
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="close-first")
+
+    assert fired
+    error_of(response, 422, "round_closed")
+    assert orders_in(demo["round_id"]) == []
+    assert stock_left(demo["round_id"])[bundle(demo, RICE_OIL)] == 60
+
+
+def test_close_early__writes_closes_at_on_the_round_and_every_bundle_in_one_go(client, demo):
+    response = client.http.post(f"/api/rounds/{demo['round_id']}/close", body="{}", headers={
+        "authorization": f"Bearer {demo['tokens']['supplier']}", "content-type": "application/json"})
+    assert response.status_code == 200, response.body
+    rnd, bundles = rounds.load(demo["round_id"])
+    assert bundles and {b.closes_at for b in bundles} == {rnd.closes_at}
