@@ -9,7 +9,7 @@ settlement falls due (api/settlements.py). The allocation day (`allocated_on`) f
 """
 from pynamodb.exceptions import UpdateError
 
-from api import clock, communities, ids, stock_ledger, suppliers, working_days
+from api import clock, communities, errors, ids, stock_ledger, suppliers, working_days
 from api.auth import Principal
 from api.errors import BadInput, Conflict, Forbidden, NotFound, Refused, storage_errors
 from api.households import mask_phone
@@ -180,7 +180,7 @@ def advance(principal: Principal, allocation_id: str, to: str, note: str) -> dic
             try:
                 allocation.update(actions=actions, condition=condition)
             except UpdateError as exc:
-                if exc.cause_response_code == "ConditionalCheckFailedException":
+                if errors.condition_failed(exc):
                     raise _changed() from None
                 raise
     for name, value in changes.items():

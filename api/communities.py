@@ -10,7 +10,7 @@ import re
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, config, households, ids, suppliers
+from api import clock, config, errors, households, ids, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Conflict, NotFound, storage_errors
 from api.models import (
@@ -168,7 +168,7 @@ def _conditional_update(community: Community, actions: list, condition, refusal:
         try:
             community.update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if errors.condition_failed(exc):
                 raise refusal from exc
             raise
     return community

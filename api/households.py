@@ -21,7 +21,7 @@ from datetime import datetime
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.operand import Path
 
-from api import auth, clock, ids
+from api import auth, clock, errors, ids
 from api.auth import Principal
 from api.errors import NotFound, Refused, StorageBusy, Unauthorized, storage_errors
 from api.models import Community, Household
@@ -103,7 +103,7 @@ def _change(household: Household, change) -> Household:
                                  condition=Household.members_rev == int(household.members_rev))
             return household
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not errors.condition_failed(exc):
                 raise
             household = get(household.community_id, household.flat_key)
     raise _busy()
@@ -127,7 +127,7 @@ def _created(household: Household) -> bool:
             household.save(condition=Household.pk.does_not_exist())
             return True
         except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not errors.condition_failed(exc):
                 raise
             return False
 

@@ -11,7 +11,7 @@ import re
 
 from pynamodb.exceptions import UpdateError
 
-from api import allocations, clock, communities, exports, monitoring, pdf_tables, suppliers
+from api import allocations, clock, communities, errors, exports, monitoring, pdf_tables, suppliers
 from api.auth import Principal
 from api.errors import BadInput, Conflict, NotFound, Refused, storage_errors
 from api.models import Allocation, Settlement
@@ -46,7 +46,7 @@ def settle(principal: Principal, allocation_id: str, data: dict) -> dict:
                                        Allocation.history.set(history)],
                               condition=Allocation.status == "distributed")
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if errors.condition_failed(exc):
                 raise Conflict("这张调拨单已结算", "This allocation is already settled", code="already_settled") from None
             raise
     return allocations.view(allocation)
@@ -61,7 +61,7 @@ def paid(principal: Principal, allocation_id: str) -> dict:
             allocation.update(actions=[Allocation.settlement.paid_at.set(clock.now())],
                               condition=Allocation.settlement.paid_at.does_not_exist())
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not errors.condition_failed(exc):
                 raise
     return allocations.view(allocations._get(allocation.sub_district_id, allocation_id))
 

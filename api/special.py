@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, households, ids, orders, rounds
+from api import clock, errors, households, ids, orders, rounds
 from api.auth import Principal
 from api.errors import BadInput, Conflict, NotFound, Refused, storage_errors
 from api.models import CheckIn, Household, transaction_connection
@@ -49,7 +49,7 @@ def flag(principal: Principal, community_id: str, flat_ref: str, data: dict) -> 
                                       Household.gsi1sk.set(_index_key(household, since))],
                              condition=Household.pk.exists())
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if errors.condition_failed(exc):
                 raise NotFound("住户不存在", "No such household") from exc
             raise
     return entry(household)

@@ -295,21 +295,11 @@ def _sequence(client, demo, case: Case) -> list[str]:
 
 # --- every call of each write route, under a throttle and a timeout that outlast botocore's retries ---------
 
-# households._created (api/households.py, used by the join and by the liaison's registration) reads PynamoDB's
-# `exc.cause_response_code`, which raises AttributeError when the PutItem's cause is a botocore HTTPClientError
-# (ReadTimeoutError, ConnectionClosedError: their `response` is None): a 500 instead of a 503.
-# Fix: `if not errors.condition_failed(exc): raise` (api/errors.py), as api/payments.exempt now does.
-_CAUSE_RESPONSE_CODE = pytest.mark.xfail(strict=True, reason="api/households.py _created: exc.cause_response_code "
-                                         "raises AttributeError on a timeout or closed connection: 500")
-_FLAT_WRITES = ("household_join", "roster_register")
+def _params(kinds):
+    return [pytest.param(name, kind) for name in CASES for kind in kinds]
 
 
-def _params(kinds, known):
-    return [pytest.param(name, kind, marks=[_CAUSE_RESPONSE_CODE] if name in _FLAT_WRITES and kind in known else [])
-            for name in CASES for kind in kinds]
-
-
-@pytest.mark.parametrize("name, kind", _params(["throttle", "read_timeout"], known=("read_timeout",)))
+@pytest.mark.parametrize("name, kind", _params(["throttle", "read_timeout"]))
 def test_write_route__fault_at_each_call__is_503_or_done_and_whole_or_nothing(client, demo, monkeypatch, name, kind):
     case = CASES[name]
     sequence = _sequence(client, demo, case)
@@ -322,8 +312,7 @@ def test_write_route__fault_at_each_call__is_503_or_done_and_whole_or_nothing(cl
 
 # --- every fault kind at the write itself ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, kind", _params([*KINDS, "lost", "lost_after"],
-                                               known=("read_timeout", "closed", "lost", "lost_after")))
+@pytest.mark.parametrize("name, kind", _params([*KINDS, "lost", "lost_after"]))
 def test_write_route__fault_on_the_write__is_503_or_done_and_whole_or_nothing(client, demo, monkeypatch, name, kind):
     case = CASES[name]
     if kind in ("conflict", "txn_throttle") and case.write_op != "TransactWriteItems":
