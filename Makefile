@@ -37,9 +37,22 @@ fuzz: $(STAMP)
 	BAOGONG_FUZZ_SEED=$${BAOGONG_FUZZ_SEED:-random} BAOGONG_FUZZ_REPORT=$${BAOGONG_FUZZ_REPORT:-.local/fuzz-report.json} \
 		$(PY) -m pytest tests/stack/test_fuzz.py
 
-## make bench: timings of the order path against a running-from-scratch dev stack (never asserted)
+## make bench: DynamoDB calls and units of every write route against the least, one order/pickup/poll item by item, API ÷ raw TransactWriteItems, app's cold import ÷ its deps', and the order path over HTTP (never asserted)
 bench: $(STAMP)
-	$(PY) -m bench.orders
+	$(PY) -m bench.run
+
+## make load: a surge on a fresh dev stack (2,000 households, 500 units, 50 residents in flight, same-key retries, double taps, claims, cancels); checks oversold/lost/duplicated against the table, exit 1 on a failure. LOAD_HOUSEHOLDS= LOAD_STOCK= LOAD_CONCURRENCY= LOAD_SEED=
+.PHONY: load
+load: $(STAMP)
+	$(PY) -m bench.load
+
+## make lighthouse: Lighthouse 12.2.3 (tools/lighthouse, npm ci) over every resident and volunteer screen of a fresh dev stack, signed in; median of 3 runs a screen; exits 1 below 95 (performance or accessibility). RUNS=
+.PHONY: lighthouse
+lighthouse: $(STAMP) tools/lighthouse/node_modules/.package-lock.json
+	$(PY) -m scripts.lighthouse $(if $(RUNS),--runs $(RUNS))
+
+tools/lighthouse/node_modules/.package-lock.json: tools/lighthouse/package.json tools/lighthouse/package-lock.json
+	cd tools/lighthouse && npm ci --no-audit --no-fund
 
 ## make bench-exports: every export (picklist, packing, boxes, labels; csv, xlsx, pdf) at 1,000 and 10,000 orders through moto: time and peak memory (never asserted)
 bench-exports: $(STAMP)
