@@ -12,9 +12,12 @@ EXPORTS_BUCKET = os.environ.get("BAOGONG_EXPORTS_BUCKET", f"baogong-{STAGE}-expo
 UPLOADS_BUCKET = os.environ.get("BAOGONG_UPLOADS_BUCKET", f"baogong-{STAGE}-uploads")
 # The address residents and staff open; join and invite links are built on it.
 PUBLIC_URL = os.environ.get("BAOGONG_PUBLIC_URL", "").rstrip("/")
-# Seconds to wait for a DynamoDB answer. The local stack raises it: moto answers
-# one request at a time, so a burst of 300 orders queues behind a lock.
-DYNAMODB_READ_TIMEOUT = float(os.environ.get("BAOGONG_DYNAMODB_READ_TIMEOUT", "10"))
+# Seconds to wait for a DynamoDB answer, and to connect. A call gets 4 attempts (PynamoDB's 3 retries) with
+# botocore's backoff, so one hung call costs at most about 4 × (3 + 1) s + 7 s of backoff = 23 s: our 503 with
+# Retry-After, not API Gateway's 504 at 29 s. The local stack raises the read timeout: moto answers one
+# request at a time, so a burst of 300 orders queues behind a lock.
+DYNAMODB_READ_TIMEOUT = float(os.environ.get("BAOGONG_DYNAMODB_READ_TIMEOUT", "3"))
+DYNAMODB_CONNECT_TIMEOUT = float(os.environ.get("BAOGONG_DYNAMODB_CONNECT_TIMEOUT", "1"))
 # Where background exports run (api/export_jobs.py): "lambda" (an asynchronous invocation of
 # EXPORT_FUNCTION, in AWS), "thread" (a worker thread: `make dev`), "inline" (the tests).
 EXPORT_RUNNER = os.environ.get("BAOGONG_EXPORT_RUNNER", "lambda")

@@ -26,6 +26,7 @@ class _TableMeta:
     host = config.AWS_ENDPOINT
     billing_mode = "PAY_PER_REQUEST"
     read_timeout_seconds = config.DYNAMODB_READ_TIMEOUT
+    connect_timeout_seconds = config.DYNAMODB_CONNECT_TIMEOUT
 
 
 class OwnerIndex(GlobalSecondaryIndex):

@@ -272,7 +272,11 @@ def test_cloudfront__app_and_api_on_one_origin_with_security_headers_on_both(glo
     assert api_cache["DefaultTTL"] == 0 and api_cache["MinTTL"] == 0
     assert api_cache["ParametersInCacheKeyAndForwardedToOrigin"]["HeadersConfig"]["Headers"] == ["Authorization"]
     forwarded = global_["Resources"]["ApiOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
-    assert forwarded["HeadersConfig"] == {"HeaderBehavior": "allExcept", "Headers": ["Host"]}
+    # The headers the API reads, and the phone's own address for the per-IP limits; never Host.
+    assert forwarded["HeadersConfig"]["HeaderBehavior"] == "whitelist"
+    assert {"Content-Type", "Accept", "Idempotency-Key", "CloudFront-Viewer-Address"} <= set(
+        forwarded["HeadersConfig"]["Headers"])
+    assert "Host" not in forwarded["HeadersConfig"]["Headers"]
 
 
 def _csp(template) -> dict:
