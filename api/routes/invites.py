@@ -9,7 +9,8 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/invites", methods=["POST"])
-@documented("邀请工作人员 Invite staff", body=schemas.InviteSchema, response=schemas.InviteOutSchema, status=201)
+@documented("邀请工作人员 Invite staff", body=schemas.InviteSchema, response=schemas.InviteOutSchema, status=201,
+            errors=(400, 409))
 def create_invite():
     request = bp.current_request
     principal = auth.require(request.headers, "liaison", "admin")

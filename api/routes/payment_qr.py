@@ -18,7 +18,7 @@ def presign_payment_qr_upload():
 @bp.route("/rounds/{round_id}/payment-qr", methods=["GET"])
 @documented("团购收款码图片 A round's payment QR, as image/png or image/jpeg (a token, or the signed link "
             "`payment_qr_url` from an order or round: an <img> sends no token)",
-            query=schemas.PaymentQrLinkSchema, errors=(404,))
+            query=schemas.PaymentQrLinkSchema, errors=(400, 404))
 def round_payment_qr(round_id):
     request = bp.current_request
     query = schemas.load(schemas.PaymentQrLinkSchema(), dict(request.query_params or {}))

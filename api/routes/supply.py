@@ -148,7 +148,7 @@ def overdue_settlements():
 
 @bp.route("/settlements/statement", methods=["GET"])
 @documented("结算单 A statement per supplier or per using unit, XLSX or PDF", query=schemas.StatementQuerySchema,
-            errors=(400,))
+            errors=(400, 404))
 def settlement_statement():
     principal = _caller("admin")
     filename, content_type, body = settlements.statement(principal, _query(schemas.StatementQuerySchema()))
