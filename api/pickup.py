@@ -100,10 +100,12 @@ def mark(principal: Principal, order_id: str, method: str, key: str) -> dict:
     outbox after an undo is answered as things are, and never marks the bag again.
     """
     digest = idempotency.payload_hash({"pickup": order_id, "method": method})
-    with storage_errors():
-        replay = idempotency.find(principal.subject, key, digest)  # the same key for another bag: 409
+    # No read of the key first: the transaction's own condition on it refuses a replay, and only then is
+    # it read (below), to answer as things stand (or 409 for the same key on another bag).
     order = _staff_order(principal, _by_id(order_id))
-    if replay is not None or order.status == "picked_up":
+    if order.status == "picked_up":
+        with storage_errors():
+            idempotency.find(principal.subject, key, digest)  # the same key for another bag: 409
         return entry(order, principal)
     if order.status not in COLLECTABLE:
         raise _refusal(order)
@@ -128,7 +130,9 @@ def mark(principal: Principal, order_id: str, method: str, key: str) -> dict:
                 raise
             order_state.pause(attempt)  # another transaction held the order: try again
             continue
-        order.refresh(consistent_read=True)
+        # As written: the answer needs no read back.
+        order.status_before_pickup, order.status = order.status, "picked_up"
+        order.picked_up_at, order.picked_up_by, order.pickup_method = now, principal.subject, method
         return entry(order, principal)
     raise StorageBusy("这袋正忙，请稍后再试", "The bag is busy; please retry shortly", headers={"Retry-After": "1"})
 

@@ -233,3 +233,16 @@ def test_undo__a_volunteer_only_their_own_marks_the_liaison_any(client, demo, rn
     assert stored(rnd, bags[0]["order_id"]).status == "picked_up"
     undone = post(client, f"/api/orders/{bags[0]['order_id']}/pickup/undo", {}, demo["tokens"]["liaison"])
     assert undone.json_body["status"] == "paid"
+
+
+def test_mark__reads_the_order_and_the_callers_community_then_one_transaction(client, demo, rnd, bags,
+                                                                             dynamodb_calls):
+    """The least for a mark (docs/capacity.md): the order by id (its id item, then the order), the caller's
+    community, and the transaction with the key; no read of the key first and none of the order after."""
+    dynamodb_calls.clear()
+    response = mark(client, demo["tokens"]["volunteer"], bags[0]["order_id"])
+    assert response.status_code == 200, response.body
+    assert dict(dynamodb_calls) == {"GetItem": 3, "TransactWriteItems": 1}, dynamodb_calls
+    # The answer, built from what was written, is what a fresh read gives.
+    again = mark(client, demo["tokens"]["volunteer"], bags[0]["order_id"]).json_body
+    assert response.json_body == again
