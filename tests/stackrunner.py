@@ -56,6 +56,13 @@ class DevStack:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def __enter__(self) -> "DevStack":
+        """`with DevStack(dir) as stack:` a stack of the block's own, stopped however the block ends."""
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)

@@ -37,11 +37,8 @@ OTHER_STAFF_SCREENS = ("special", "community", "unpaid", "slots", "rounds", "rou
 @pytest.fixture(scope="module")
 def dev_stack(tmp_path_factory):
     """This module's own `make dev` stack: it sends 货已到 (every building's residents see it for 7 days), which the other modules must never see."""
-    stack = DevStack(tmp_path_factory.mktemp("axestack")).start()
-    try:
+    with DevStack(tmp_path_factory.mktemp("axestack")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def iso(dt: datetime) -> str:

@@ -78,11 +78,8 @@ MADE_FROM_PAYLOAD = """() => {
 @pytest.fixture(scope="module")
 def dev_stack(tmp_path_factory):
     """This module's own `make dev` stack: it sends 货已到 (every building's residents see it for 7 days) and replaces the distribution point and the gate site's names, which the other modules must never see."""
-    stack = DevStack(tmp_path_factory.mktemp("xssstack")).start()
-    try:
+    with DevStack(tmp_path_factory.mktemp("xssstack")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def iso(dt: datetime) -> str:

@@ -18,11 +18,8 @@ JOIN_MISSES = 20
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    started = DevStack(tmp_path_factory.mktemp("limits-stack")).start()
-    try:
+    with DevStack(tmp_path_factory.mktemp("limits-stack")) as started:
         yield started
-    finally:
-        started.stop()
 
 
 def _post(url, token=None, **kwargs):
