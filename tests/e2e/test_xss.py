@@ -231,10 +231,7 @@ def screens(new_context):
 
 
 def staff_phone(screens, info, role: str):
-    page = screens.phone()
-    page.goto(f"{info['base_url']}/#/signin/{info['tokens'][role]}")
-    expect(page.get_by_test_id("staff-role")).to_be_visible()
-    return page
+    return signed_in(screens, info, info["tokens"][role])
 
 
 # ---- the check itself -----------------------------------------------------------------------------
