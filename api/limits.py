@@ -35,7 +35,7 @@ from chalice import Response
 from pynamodb.exceptions import PynamoDBException
 
 from api import clock, config
-from api.errors import DomainError, TooLarge, TooManyRequests
+from api.errors import DomainError, TooLarge, TooManyRequests, condition_failed
 from api.models import RateCounter
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ def _hit(limit: str, caller: str, extra=None) -> tuple[RateCounter | None, Respo
                                 RateCounter.expires_at.set(datetime.fromtimestamp(end + seconds, timezone.utc))],
                        condition=condition)
     except PynamoDBException as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return None, _too_many(end - now.timestamp())
         return _fail_open(limit, exc)
     except (BotoCoreError, ClientError) as exc:
