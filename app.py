@@ -42,10 +42,12 @@ def domain_errors_to_http(event, get_response):
             raise
         return Response(busy.body(), status_code=busy.status, headers=busy.headers)
     if response.status_code == 415:
-        # Chalice refuses a content type a route does not take before our code runs.
-        return Response(DomainError("不支持这种文件类型，请上传 CSV 或 XLSX 文件",
-                                    "This content type is not accepted; upload a CSV or XLSX file",
-                                    code="unsupported_media_type").body(), status_code=415)
+        # Chalice refuses a content type a route does not take before our code runs (on any route).
+        return Response(DomainError("不支持这种内容类型：请以 Content-Type: application/json 发送；上传对账单请用 CSV 或 XLSX 文件",
+                                    "This content type is not accepted: send JSON with Content-Type: application/json "
+                                    "(a statement upload takes a CSV or XLSX file)",
+                                    code="unsupported_media_type",
+                                    fields={"Content-Type": ["application/json"]}).body(), status_code=415)
     if response.status_code == 400 and isinstance(response.body, dict) and response.body.get("Code") == "BadRequest":
         # Chalice refuses a file (XLSX, PDF) to a request whose Accept does not name its type, as API
         # Gateway would (it would send the bytes as base64 text): say what to send, in our format.

@@ -563,3 +563,13 @@ def test_close_early__writes_closes_at_on_the_round_and_every_bundle_in_one_go(c
     assert response.status_code == 200, response.body
     rnd, bundles = rounds.load(demo["round_id"])
     assert bundles and {b.closes_at for b in bundles} == {rnd.closes_at}
+
+
+def test_order__sent_as_text_plain__is_415_in_our_format_saying_to_send_json(client, demo, resident):
+    with writes() as written:
+        response = client.http.post("/api/orders", body='{"round_id": "x", "lines": []}', headers={
+            "authorization": f"Bearer {resident['token']}", "content-type": "text/plain",
+            "idempotency-key": "k-415-text-plain"})
+    error = error_of(response, 415, "unsupported_media_type")
+    assert "application/json" in error["message"] and "application/json" in error["message_en"]
+    assert written == []
