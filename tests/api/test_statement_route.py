@@ -405,7 +405,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
     pytest.param("金额,备注\n".encode("utf-8") + b"128.00,\x80\xff\xfe\n", "encoding", id="neither-utf8-nor-gbk"),
     pytest.param("姓名,房号,电话\n阿梅,3-2-1502,13900001502\n".encode("utf-8"), "No header row",
                  id="csv-without-amount-header"),
-    pytest.param(b"amount,note\n128.00,#7K3Q\n" + b"\n" * MAX_BYTES, "5 MB", id="over-5-mb"),
+    pytest.param(b"amount,note\n128.00,#7K3Q\n" + b"\n" * MAX_BYTES, "4 MB", id="over-4-mb"),
 ])
 def test_statement__a_file_that_is_not_a_statement__is_400_on_the_file_and_writes_nothing(client, shop, data, says):
     order(client, shop, 0, (VEG, 1))

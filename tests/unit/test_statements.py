@@ -392,10 +392,10 @@ def test_parse__empty_file__is_refused():
     assert "空" in refused(b"").message
 
 
-def test_parse__file_over_5_mb__is_refused():
+def test_parse__file_over_4_mb__is_refused():
     data = b"amount\n128\n" + b"\n" * MAX_BYTES
 
-    assert "5 MB" in refused(data).message_en
+    assert "4 MB" in refused(data).message_en
 
 
 def test_parse__file_of_exactly_5_mb__is_read():
@@ -463,7 +463,7 @@ def test_parse__xlsx_that_unzips_huge__is_refused():
     data = zip_of({"xl/workbook.xml": b"<workbook/>", "xl/sharedStrings.xml": b" " * (21 * MAX_BYTES)})
 
     assert len(data) < MAX_BYTES
-    assert "5 MB" in refused(data).message_en
+    assert "4 MB" in refused(data).message_en
 
 
 def test_parse__too_many_xlsx_rows__is_refused(monkeypatch):

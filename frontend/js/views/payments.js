@@ -22,7 +22,7 @@ const TAB_BUCKETS = {
   placed: ['open'], payment_claimed: ['claimed'], paid: ['paid'], expired: ['expired'],
   cancelled: ['cancelled', 'refund_due', 'refunded'],
 };
-const MAX_STATEMENT = 5 * 1024 * 1024;
+const MAX_STATEMENT = 4 * 1024 * 1024; // api/statements.py MAX_BYTES
 
 const rpath = (rid, rest = '') => `/api/rounds/${encodeURIComponent(rid)}${rest}`;
 
