@@ -3,8 +3,7 @@
 A route declares its payloads with `@documented(...)`; `spec(app)` walks every
 registered route, so a route can't exist without appearing in the document.
 
-Every JSON answer has a schema: the route's `response=`, or, for the routes
-whose `@documented` names none yet, RESPONSES below. A file download (CSV,
+Every JSON answer has a schema: the route's `response=`. A file download (CSV,
 XLSX, PDF, an image) is listed in FILES with its content types instead.
 tests/api/test_openapi.py fails on a route that is in none of them.
 """
@@ -23,37 +22,6 @@ _ERRORS = {400: "输入有误 Bad input", 401: "未登录 No or bad token", 403:
 IDEMPOTENCY_KEY = {"type": "string", "minLength": 8, "maxLength": 100, "pattern": "^[A-Za-z0-9_.:-]{8,100}$",
                    "description": "8 到 100 位字母、数字或 -_.: 8-100 letters, digits or -_.: "
                                   "(a new one per action; a retry sends the same)"}
-
-# The answers of routes whose @documented gives no `response=` (their blueprints are the supply chain's):
-# move each into its route's @documented when the route is next edited (both at once is an error).
-RESPONSES = {
-    ("POST", "/api/allocations"): schemas.AllocationOutSchema,
-    ("GET", "/api/allocations"): schemas.AllocationsOutSchema,
-    ("GET", "/api/allocations/{allocation_id}"): schemas.AllocationOutSchema,
-    ("POST", "/api/allocations/{allocation_id}/advance"): schemas.AllocationOutSchema,
-    ("POST", "/api/allocations/{allocation_id}/paid"): schemas.AllocationOutSchema,
-    ("POST", "/api/allocations/{allocation_id}/settle"): schemas.AllocationOutSchema,
-    ("GET", "/api/communities/{community_id}/allocations"): schemas.AllocationsOutSchema,
-    ("POST", "/api/communities/{community_id}/demand"): schemas.DemandReportOutSchema,
-    ("GET", "/api/communities/{community_id}/demand"): schemas.DemandHistoryOutSchema,
-    ("GET", "/api/communities/{community_id}/demand/prefill"): schemas.DemandPrefillOutSchema,
-    ("POST", "/api/communities/{community_id}/households/{flat_ref}/exemptions"): schemas.ExemptionOutSchema,
-    ("GET", "/api/communities/{community_id}/ledger"): schemas.StockLedgerOutSchema,
-    ("POST", "/api/communities/{community_id}/ledger/distribute"): schemas.LedgerLineOutSchema,
-    ("POST", "/api/communities/{community_id}/ledger/{line_id}/correct"): schemas.LedgerLineOutSchema,
-    ("GET", "/api/monitoring/alerts"): schemas.MarketAlertsOutSchema,
-    ("GET", "/api/monitoring/reports"): schemas.MarketReportsOutSchema,
-    ("GET", "/api/monitoring/series"): schemas.MarketSeriesOutSchema,
-    ("GET", "/api/openapi.json"): schemas.OpenApiOutSchema,
-    ("GET", "/api/settlements/overdue"): schemas.OverdueOutSchema,
-    ("GET", "/api/sub-districts/mine/demand"): schemas.DemandSummaryOutSchema,
-    ("POST", "/api/supply-points"): schemas.SupplyPointOutSchema,
-    ("GET", "/api/supply-points"): schemas.SupplyPointsOutSchema,
-    ("PUT", "/api/supply-points/{point_id}"): schemas.SupplyPointOutSchema,
-    ("POST", "/api/supply-points/{point_id}/reports"): schemas.PointReportOutSchema,
-    ("GET", "/api/supply-points/{point_id}/reports"): schemas.PointReportHistoryOutSchema,
-    ("GET", "/api/supply-points/{point_id}/reports/form"): schemas.PointReportFormOutSchema,
-}
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # File downloads: bytes, not JSON (a download needs an Accept that names its type, e.g. */*).
@@ -101,10 +69,6 @@ def _operation(view, method: str, path: str) -> dict:
     doc = view.__openapi__
     key = (method.upper(), path)
     response = doc["response"]
-    if key in RESPONSES:
-        if response is not None:
-            raise RuntimeError(f"{method} {path}: a response schema both in @documented and in openapi.RESPONSES")
-        response = RESPONSES[key]
     errors = set(doc["errors"])
     if method.upper() != "GET":
         errors.add(415)  # Chalice refuses any Content-Type but JSON before the view runs

@@ -49,6 +49,6 @@ def deep_health():
 
 
 @bp.route("/openapi.json", methods=["GET"])
-@documented("本文档 This OpenAPI document", auth=False, errors=())
+@documented("本文档 This OpenAPI document", auth=False, errors=(), response=schemas.OpenApiOutSchema)
 def openapi_document():
     return openapi.spec(bp.current_app)

@@ -119,7 +119,7 @@ def unpaid(community_id):
 
 @bp.route("/communities/{community_id}/households/{flat_ref}/exemptions", methods=["POST"])
 @documented("本轮不受每户限单限制 Exempt a household from fair share for one round", body=schemas.ExemptionSchema,
-            errors=(400, 404))
+            errors=(400, 404), response=schemas.ExemptionOutSchema)
 def exempt(community_id, flat_ref):
     request = bp.current_request
     principal = auth.require(request.headers, *_CHASERS)

@@ -30,14 +30,14 @@ def _file(filename: str, content_type: str, body: bytes) -> Response:
 
 
 @bp.route("/communities/{community_id}/demand/prefill", methods=["GET"])
-@documented("需求预填 Suggested demand from current orders and special households", errors=(404,))
+@documented("需求预填 Suggested demand from current orders and special households", errors=(404,), response=schemas.DemandPrefillOutSchema)
 def demand_prefill(community_id):
     return demand.prefill(_caller(*_CONSOLE), community_id)
 
 
 @bp.route("/communities/{community_id}/demand", methods=["POST"])
 @documented("需求上报 Report a community's needs for a day", body=schemas.DemandReportSchema, status=201,
-            errors=(400, 404, 409))
+            errors=(400, 404, 409), response=schemas.DemandReportOutSchema)
 def report_demand(community_id):
     principal = _caller(*_CONSOLE)
     return Response(demand.submit(principal, community_id, _body(schemas.DemandReportSchema())), status_code=201)
@@ -45,7 +45,7 @@ def report_demand(community_id):
 
 @bp.route("/communities/{community_id}/demand", methods=["GET"])
 @documented("需求上报记录 A day's demand reports of a community, every version", query=schemas.DayQuerySchema,
-            errors=(400, 404))
+            errors=(400, 404), response=schemas.DemandHistoryOutSchema)
 def demand_history(community_id):
     principal = _caller(*_CONSOLE, "admin")
     return demand.history(principal, community_id, _query(schemas.DayQuerySchema())["day"])
@@ -53,7 +53,7 @@ def demand_history(community_id):
 
 @bp.route("/sub-districts/mine/demand", methods=["GET"])
 @documented("需求汇总 The day's demand totalled by category and community, and who has not reported",
-            query=schemas.DayQuerySchema, errors=(400,))
+            query=schemas.DayQuerySchema, errors=(400,), response=schemas.DemandSummaryOutSchema)
 def demand_summary():
     return demand.summary(_caller("admin"), _query(schemas.DayQuerySchema())["day"])
 
@@ -67,14 +67,14 @@ def demand_export():
 
 @bp.route("/allocations", methods=["POST"])
 @documented("调拨单 Place an allocation order (or a government reserve release)", body=schemas.AllocationSchema,
-            status=201, errors=(400,))
+            status=201, errors=(400,), response=schemas.AllocationOutSchema)
 def create_allocation():
     principal = _caller("admin")
     return Response(allocations.create(principal, _body(schemas.AllocationSchema())), status_code=201)
 
 
 @bp.route("/allocations", methods=["GET"])
-@documented("调拨单列表 The sub-district's allocation orders", query=schemas.AllocationsQuerySchema, errors=(400,))
+@documented("调拨单列表 The sub-district's allocation orders", query=schemas.AllocationsQuerySchema, errors=(400,), response=schemas.AllocationsOutSchema)
 def list_allocations():
     principal = _caller("admin")
     query = _query(schemas.AllocationsQuerySchema())
@@ -82,19 +82,19 @@ def list_allocations():
 
 
 @bp.route("/communities/{community_id}/allocations", methods=["GET"])
-@documented("本小区的调拨单 The allocations bound for a community", errors=(404,))
+@documented("本小区的调拨单 The allocations bound for a community", errors=(404,), response=schemas.AllocationsOutSchema)
 def community_allocations(community_id):
     return allocations.of_community(_caller(*_CONSOLE, "admin"), community_id)
 
 
 @bp.route("/allocations/{allocation_id}", methods=["GET"])
-@documented("调拨单详情 One allocation", errors=(404,))
+@documented("调拨单详情 One allocation", errors=(404,), response=schemas.AllocationOutSchema)
 def read_allocation(allocation_id):
     return allocations.view(allocations.for_caller(_caller("admin", *_CONSOLE), allocation_id))
 
 
 @bp.route("/allocations/{allocation_id}/advance", methods=["POST"])
-@documented("调拨单下一步 Move an allocation one step on", body=schemas.AdvanceSchema, errors=(400, 404, 409, 422))
+@documented("调拨单下一步 Move an allocation one step on", body=schemas.AdvanceSchema, errors=(400, 404, 409, 422), response=schemas.AllocationOutSchema)
 def advance_allocation(allocation_id):
     principal = _caller("admin", *_CONSOLE)
     data = _body(schemas.AdvanceSchema())
@@ -102,7 +102,7 @@ def advance_allocation(allocation_id):
 
 
 @bp.route("/communities/{community_id}/ledger", methods=["GET"])
-@documented("收发台账 A community's balances and ledger lines", query=schemas.LedgerQuerySchema, errors=(400, 404))
+@documented("收发台账 A community's balances and ledger lines", query=schemas.LedgerQuerySchema, errors=(400, 404), response=schemas.StockLedgerOutSchema)
 def read_ledger(community_id):
     principal = _caller(*_CONSOLE, "admin")
     return stock_ledger.ledger(principal, community_id, _query(schemas.LedgerQuerySchema()))
@@ -110,7 +110,7 @@ def read_ledger(community_id):
 
 @bp.route("/communities/{community_id}/ledger/distribute", methods=["POST"])
 @documented("发放登记 Goods out, against a received allocation", body=schemas.DistributeSchema, status=201,
-            errors=(400, 404, 422))
+            errors=(400, 404, 422), response=schemas.LedgerLineOutSchema)
 def distribute(community_id):
     principal = _caller(*_CONSOLE)
     return Response(allocations.distribute(principal, community_id, _body(schemas.DistributeSchema())), status_code=201)
@@ -118,7 +118,7 @@ def distribute(community_id):
 
 @bp.route("/communities/{community_id}/ledger/{line_id}/correct", methods=["POST"])
 @documented("台账更正 Correct a ledger line with a new line that references it", body=schemas.CorrectionSchema,
-            status=201, errors=(400, 404, 422))
+            status=201, errors=(400, 404, 422), response=schemas.LedgerLineOutSchema)
 def correct_line(community_id, line_id):
     principal = _caller(*_CONSOLE)
     data = _body(schemas.CorrectionSchema())
@@ -128,20 +128,20 @@ def correct_line(community_id, line_id):
 
 @bp.route("/allocations/{allocation_id}/settle", methods=["POST"])
 @documented("结算 Settle a distributed allocation at the market price of its allocation day, or an entered one",
-            body=schemas.SettleSchema, errors=(400, 404, 409, 422))
+            body=schemas.SettleSchema, errors=(400, 404, 409, 422), response=schemas.AllocationOutSchema)
 def settle_allocation(allocation_id):
     principal = _caller("admin")
     return settlements.settle(principal, allocation_id, _body(schemas.SettleSchema()))
 
 
 @bp.route("/allocations/{allocation_id}/paid", methods=["POST"])
-@documented("登记付款 Record that a settlement was paid", errors=(404, 422))
+@documented("登记付款 Record that a settlement was paid", errors=(404, 422), response=schemas.AllocationOutSchema)
 def settlement_paid(allocation_id):
     return settlements.paid(_caller("admin"), allocation_id)
 
 
 @bp.route("/settlements/overdue", methods=["GET"])
-@documented("逾期未结 Unpaid past their due day", errors=())
+@documented("逾期未结 Unpaid past their due day", errors=(), response=schemas.OverdueOutSchema)
 def overdue_settlements():
     return settlements.overdue(_caller("admin"))
 
