@@ -32,7 +32,8 @@ def list_points():
 
 
 @bp.route("/supply-points/{point_id}", methods=["PUT"])
-@documented("修改保供网点 Change a supply point", body=schemas.SupplyPointSchema, errors=(400, 404), response=schemas.SupplyPointOutSchema)
+@documented("修改保供网点 Change a supply point", body=schemas.SupplyPointSchema, errors=(400, 404),
+            response=schemas.SupplyPointOutSchema)
 def edit_point(point_id):
     principal = _caller("admin")
     data = schemas.load(schemas.SupplyPointSchema(), json_body(bp.current_request))
@@ -56,7 +57,8 @@ def submit_report(point_id):
 
 
 @bp.route("/supply-points/{point_id}/reports", methods=["GET"])
-@documented("报送记录 A day's reports of a point, every version", query=schemas.DayQuerySchema, errors=(400, 404), response=schemas.PointReportHistoryOutSchema)
+@documented("报送记录 A day's reports of a point, every version", query=schemas.DayQuerySchema, errors=(400, 404),
+            response=schemas.PointReportHistoryOutSchema)
 def report_history(point_id):
     return monitoring.history(_caller("supply_point", "admin"), point_id, _query(schemas.DayQuerySchema())["day"])
 

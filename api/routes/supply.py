@@ -30,7 +30,8 @@ def _file(filename: str, content_type: str, body: bytes) -> Response:
 
 
 @bp.route("/communities/{community_id}/demand/prefill", methods=["GET"])
-@documented("需求预填 Suggested demand from current orders and special households", errors=(404,), response=schemas.DemandPrefillOutSchema)
+@documented("需求预填 Suggested demand from current orders and special households", errors=(404,),
+            response=schemas.DemandPrefillOutSchema)
 def demand_prefill(community_id):
     return demand.prefill(_caller(*_CONSOLE), community_id)
 
@@ -74,7 +75,8 @@ def create_allocation():
 
 
 @bp.route("/allocations", methods=["GET"])
-@documented("调拨单列表 The sub-district's allocation orders", query=schemas.AllocationsQuerySchema, errors=(400,), response=schemas.AllocationsOutSchema)
+@documented("调拨单列表 The sub-district's allocation orders", query=schemas.AllocationsQuerySchema, errors=(400,),
+            response=schemas.AllocationsOutSchema)
 def list_allocations():
     principal = _caller("admin")
     query = _query(schemas.AllocationsQuerySchema())
@@ -94,7 +96,8 @@ def read_allocation(allocation_id):
 
 
 @bp.route("/allocations/{allocation_id}/advance", methods=["POST"])
-@documented("调拨单下一步 Move an allocation one step on", body=schemas.AdvanceSchema, errors=(400, 404, 409, 422), response=schemas.AllocationOutSchema)
+@documented("调拨单下一步 Move an allocation one step on", body=schemas.AdvanceSchema, errors=(400, 404, 409, 422),
+            response=schemas.AllocationOutSchema)
 def advance_allocation(allocation_id):
     principal = _caller("admin", *_CONSOLE)
     data = _body(schemas.AdvanceSchema())
@@ -102,7 +105,8 @@ def advance_allocation(allocation_id):
 
 
 @bp.route("/communities/{community_id}/ledger", methods=["GET"])
-@documented("收发台账 A community's balances and ledger lines", query=schemas.LedgerQuerySchema, errors=(400, 404), response=schemas.StockLedgerOutSchema)
+@documented("收发台账 A community's balances and ledger lines", query=schemas.LedgerQuerySchema, errors=(400, 404),
+            response=schemas.StockLedgerOutSchema)
 def read_ledger(community_id):
     principal = _caller(*_CONSOLE, "admin")
     return stock_ledger.ledger(principal, community_id, _query(schemas.LedgerQuerySchema()))
