@@ -59,13 +59,15 @@ bench-exports: $(STAMP)
 	$(PY) -m bench.exports
 
 ## make package STAGE=prod: the Lambda bundle and the final templates (build/package/app.json, data.json).
-## api/ is copied into vendor/ first; infra/build.py writes the stage's merge template, then turns chalice's
-## SAM output plus infra/template.yaml into plain CloudFormation (infra/README.md).
+## api/ is copied into vendor/ first; infra/build.py writes the stage's merge template, infra/bytecode.py adds
+## the compiled .pyc chalice leaves out (Lambda's /var/task is read-only: without them every cold start compiles
+## every module), then infra/build.py turns chalice's SAM output plus infra/template.yaml into plain CloudFormation.
 package: $(STAMP)
 	rm -rf vendor && mkdir -p vendor && cp -r api vendor/api
 	find vendor -name __pycache__ -prune -exec rm -rf {} +
 	$(PY) -m infra.build merge --stage $(STAGE) build/merge-$(STAGE).json
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} $(VENV)/bin/chalice package --stage $(STAGE) --merge-template build/merge-$(STAGE).json build/package
+	$(PY) -m infra.bytecode build/package
 	$(PY) -m infra.build combine --stage $(STAGE) build/package
 
 ## make deploy STAGE=prod: package, then both stacks, the PWA and (first time) the first admin, with boto3.

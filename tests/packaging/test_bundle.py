@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from infra import bytecode
 from tests.packaging.package import STAGE, built
 
 MB = 1024 * 1024
@@ -108,6 +109,39 @@ def test_bundle__imports_the_app_and_every_handler_with_only_the_bundle_on_the_p
     assert probe["paths"] == len(probe["routes"])
     assert probe["handlers"] == {h: True for h in handlers}
     assert "app.app" in handlers and "api.routes.exports.export_worker" in handlers
+
+
+# Counts every module the import system compiles from source instead of loading its .pyc.
+_COUNT_COMPILES = """
+import importlib.machinery as m
+compiled = []
+_source_to_code = m.SourceFileLoader.source_to_code
+def source_to_code(self, data, path, *args, **kwargs):
+    compiled.append(path)
+    return _source_to_code(self, data, path, *args, **kwargs)
+m.SourceFileLoader.source_to_code = source_to_code
+"""
+
+
+def test_bundle__every_module_ships_compiled_so_a_cold_start_compiles_nothing(package_dir, sam, tmp_path):
+    """Lambda's /var/task is read-only: a module without its .pyc is compiled again on every cold start."""
+    with zipfile.ZipFile(package_dir / "deployment.zip") as zipped:
+        names = set(zipped.namelist())
+        zipped.extractall(tmp_path / "bundle")
+    sources = {n for n in names if n.endswith(".py")}
+    assert sources and all(bytecode.pyc_name(n) in names for n in sources)
+    handlers = sorted(props["Handler"] for props in _functions(sam).values())
+    path = [str(tmp_path / "bundle"), str(_lambda_runtime(tmp_path))]
+    # -B: nothing written, so what the child loads is what the bundle holds.
+    result = subprocess.run([sys.executable, "-B", "-S", "-I", "-c",
+                             f"import sys; sys.path[:0] = {path!r};" + _COUNT_COMPILES + _PROBE
+                             + "\nprint(json.dumps({'compiled': compiled, 'loaded': len(sys.modules)}))",
+                             *handlers], cwd=tmp_path / "bundle", capture_output=True, text=True, timeout=120,
+                            env={"AWS_DEFAULT_REGION": "cn-north-1", "BAOGONG_STAGE": STAGE})
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout.splitlines()[-1])
+    assert counts["loaded"] > 300  # the app, its routes, botocore, reportlab...
+    assert counts["compiled"] == []
 
 
 def test_sam_template__uses_the_stage_settings(sam):
