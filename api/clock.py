@@ -1,8 +1,10 @@
 """Time: stored in UTC, shown in Asia/Shanghai. The one place that asks what time it is."""
-from datetime import date, datetime, time, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta, timezone
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Beijing time is UTC+8 all year (no daylight saving since 1991), so a fixed offset is Asia/Shanghai for every
+# moment the app stores, and needs no tz database: the Lambda runtime's image may lack one and the bundle ships
+# no `tzdata` (zoneinfo would then refuse to start). tests/unit/test_clock.py holds it to zoneinfo's answer.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def now() -> datetime:

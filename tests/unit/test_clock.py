@@ -34,3 +34,18 @@ def test_now__is_timezone_aware_utc():
 
     assert now == datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)
     assert now.utcoffset() == timedelta(0)
+
+
+def test_shanghai__the_fixed_offset_is_zoneinfo_s_asia_shanghai_for_every_moment_the_app_can_hold():
+    """UTC+8 without a tz database: the same wall clock as the IANA zone from 1992 (after the last DST) on."""
+    from zoneinfo import ZoneInfo
+    iana = ZoneInfo("Asia/Shanghai")
+    moment, end, differ = datetime(1992, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc), []
+    while moment < end:
+        if moment.astimezone(clock.SHANGHAI).replace(tzinfo=None) != moment.astimezone(iana).replace(tzinfo=None):
+            differ.append(moment)
+        moment += timedelta(days=3, hours=7, minutes=11)
+    assert differ == []
+    # ...and not before: 1991's summer time is where a fixed offset would be wrong, so the check can tell.
+    summer_1991 = datetime(1991, 7, 1, 4, 0, tzinfo=timezone.utc)
+    assert summer_1991.astimezone(clock.SHANGHAI).hour + 1 == summer_1991.astimezone(iana).hour
