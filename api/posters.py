@@ -15,9 +15,9 @@ Pure drawing plus the few reads it needs; nothing here knows about HTTP. The fon
 labels' WenQuanYi Micro Hei subset (api/labels.py), embedded in every PDF; the canvas starts
 in it, so no page references an unembedded Helvetica.
 """
+import html
 import io
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
 
 from api import clock, communities, invites, labels
@@ -234,7 +234,7 @@ def _para(text: str, size: float, colour=INK, bullet: str = ""):
     style = ParagraphStyle("p", fontName=FONT, bulletFontName=FONT, fontSize=size, leading=size * 1.35,
                            textColor=Color(*colour), wordWrap="CJK",
                            leftIndent=size * 1.1 if bullet else 0, bulletIndent=0)
-    return Paragraph(escape(text), style, bulletText=bullet or None)
+    return Paragraph(html.escape(text, quote=False), style, bulletText=bullet or None)  # as markup: & < > only
 
 
 def _paragraph(canvas, text: str, x: float, top: float, width: float, size: float, *, colour=INK,
