@@ -26,8 +26,8 @@ Parameter Store (SecureString); locally `make dev` generates one.
 import functools
 import hashlib
 import hmac
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 import jwt
 
@@ -52,8 +52,7 @@ _TTL = {"resident": timedelta(days=90), "staff": timedelta(days=30)}
 _ALGORITHM = "HS256"
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     """The caller, as proven by their token."""
 
     role: str

@@ -21,8 +21,8 @@ The sheets follow common A4 label stock, so they also print onto pre-cut sheets:
 A light dashed outline shows where to cut on plain paper.
 """
 import io
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from api.households import mask_phone
 
@@ -37,8 +37,7 @@ QUIET_ZONE = 4  # modules of white around a QR code, as the standard asks
 ELLIPSIS = "…"
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """A page of labels. Lengths in mm; cells fill row by row from the top left."""
 
     name: str
@@ -86,8 +85,7 @@ LAYOUTS = {layout.name: layout for layout in (
 DEFAULT_LAYOUT = "a4-3x7"
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):
     community: str
     flat: str
     phone: str

@@ -34,8 +34,8 @@ import re
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 ACCESS_LOGGER = "baogong.access"
 LEVEL = os.environ.get("BAOGONG_LOG_LEVEL", "INFO").upper()
@@ -57,8 +57,7 @@ def redact(text: str) -> str:
 
 # --- the request a record belongs to -----------------------------------------------------------
 
-@dataclass(frozen=True)
-class RequestInfo:
+class RequestInfo(NamedTuple):
     request_id: str
     route: str = ""
     raw_path: str = ""

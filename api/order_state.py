@@ -18,7 +18,7 @@ refunded. Every order is in exactly one, so the buckets add up to what was order
 import random
 import re
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -34,8 +34,7 @@ ATTEMPTS = 5
 _BACKOFF_SECONDS = 0.025  # doubled per attempt, with full jitter: at most ~0.4 s in all
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(NamedTuple):
     """Who changed the order: a staff or member id and its role, or the scheduler."""
 
     id: str

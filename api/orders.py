@@ -18,8 +18,8 @@ item). Nothing was written then, so the order is tried again after a short
 random pause; if it still conflicts the answer is a 503 with Retry-After,
 and the PWA's outbox retries with the same Idempotency-Key.
 """
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from pynamodb.exceptions import TransactWriteError
 
@@ -97,8 +97,7 @@ def _check_open(rnd: Round) -> None:
         raise _round_closed()
 
 
-@dataclass(frozen=True)
-class Placer:
+class Placer(NamedTuple):
     """Who places an order, for which flat.
 
     A resident orders for their own flat and must be a full member of it; a
@@ -121,8 +120,7 @@ def for_staff(principal: Principal, community_id: str, flat_key: str) -> Placer:
     return Placer(community_id, flat_key, principal.subject, assisted_by=principal.subject)
 
 
-@dataclass
-class _Read:
+class _Read(NamedTuple):
     """What the order path reads, in its one BatchGetItem."""
 
     round: Round

@@ -17,7 +17,7 @@ in it, so no page references an unembedded Helvetica.
 """
 import html
 import io
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 from api import clock, communities, invites, labels
@@ -70,8 +70,7 @@ def fair_share_rule(days: int) -> str:
 
 # --- what goes on the paper ------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Poster:
+class Poster(NamedTuple):
     community: str
     sub_district: str
     join_url: str
@@ -80,8 +79,7 @@ class Poster:
     info_officer: str
 
 
-@dataclass(frozen=True)
-class InviteCard:
+class InviteCard(NamedTuple):
     number: int
     url: str
     code: str

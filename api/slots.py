@@ -9,8 +9,8 @@ households than a slot holds is split by unit, then a unit by ranges of floors; 
 share a slot while they fit.
 """
 import re
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from pynamodb.exceptions import PutError
 
@@ -30,8 +30,7 @@ def floor_of(room: str) -> int:
     return int(digits.group(0)) // 100 if digits else 0
 
 
-@dataclass(frozen=True)
-class Flat:
+class Flat(NamedTuple):
     """A household with a live order, where the plan needs it: building, unit, floor."""
 
     building: str
