@@ -20,10 +20,14 @@ are compared; the target is to stay near today's 1.2×. Then one more child unde
 the modules that app's import adds beyond the dependencies' (cumulative µs, the largest first).
 """
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
+from pathlib import Path
 
 REPEATS = int(os.environ.get("BENCH_IMPORT_REPEATS", "11"))
 DEPS = "import chalice, jwt, marshmallow, pynamodb.models"
@@ -46,17 +50,59 @@ def sample(stmt: str) -> tuple[float, float]:
     return float(out.stdout.strip().splitlines()[-1]), whole
 
 
-def importtime(stmt: str) -> dict[str, int]:
-    """{module: cumulative µs} from one child under -X importtime."""
+def importtime(stmt: str) -> dict[str, tuple[int, int]]:
+    """{module: (self µs, cumulative µs)} from one child under -X importtime."""
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", stmt], capture_output=True, text=True,
                          env=_env(), check=True, cwd=os.getcwd())
     found = {}
     for line in out.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        _, cumulative, name = line.split("|")
-        found[name.strip()] = int(cumulative)
+        own, cumulative, name = line.split(":", 1)[1].split("|")
+        found[name.strip()] = (int(own), int(cumulative))
     return found
+
+
+BUNDLE = Path("build/package/deployment.zip")
+BUNDLE_PROBE = ("import sys, time; sys.path[:0] = {path!r}; t = time.process_time(); import app; "
+                "print(repr(time.process_time() - t))")
+
+
+def bundle(repeats: int = 5) -> None:
+    """`import app` from the Lambda bundle of the last `make package`, with its .pyc and without them.
+
+    As in tests/packaging: the unzipped bundle and the runtime's boto3 are the whole path (-S -I), and -B
+    keeps the children from writing the .pyc that a read-only /var/task could not keep either.
+    """
+    if not BUNDLE.exists():
+        print(f"  the bundle: no {BUNDLE} (run make package STAGE=prod first)")
+        return
+    import boto3
+    import s3transfer
+    with tempfile.TemporaryDirectory() as scratch:
+        root, runtime = Path(scratch) / "task", Path(scratch) / "runtime"
+        with zipfile.ZipFile(BUNDLE) as zipped:
+            zipped.extractall(root)
+        runtime.mkdir()
+        for package in (boto3, s3transfer):
+            (runtime / package.__name__).symlink_to(Path(package.__file__).parent)
+        probe = [sys.executable, "-B", "-S", "-I", "-c", BUNDLE_PROBE.format(path=[str(root), str(runtime)])]
+        env = {"AWS_DEFAULT_REGION": "cn-north-1", "BAOGONG_STAGE": "prod"}
+
+        def run() -> float:
+            out = subprocess.run(probe, cwd=root, env=env, capture_output=True, text=True, check=True)
+            return float(out.stdout.strip().splitlines()[-1])
+        pycs = sum(1 for _ in root.rglob("*.pyc"))
+        run()  # the OS file cache
+        shipped = statistics.median(run() for _ in range(repeats))
+        for cache in list(root.rglob("__pycache__")):
+            shutil.rmtree(cache)
+        source = statistics.median(run() for _ in range(repeats))
+    print(f"  the bundle ({BUNDLE}, {pycs} .pyc), import app with only the bundle and boto3 on the path, "
+          f"median of {repeats}:")
+    print(f"    as shipped {1000 * shipped:7.1f} ms CPU;  without its .pyc (compiling every module, as before "
+          f"infra/bytecode.py) {1000 * source:7.1f} ms CPU")
+    print("BENCH-IMPORT-BUNDLE " + f"shipped_s={shipped:.4f} source_s={source:.4f}")
 
 
 def compile_app() -> None:
@@ -84,16 +130,19 @@ def main() -> None:
           f"(wall, interpreter start-up included); app adds {1000 * (a - d):.1f} ms")
     base = importtime(DEPS)
     mine = importtime(APP)
-    # Modules the app's import loads that the dependencies' does not, outside api/ itself and its own
-    # submodules: what api/ pulls in beyond chalice, jwt, marshmallow and pynamodb.
-    added = {name: cum for name, cum in mine.items() if name not in base}
-    tops = sorted(((cum, name) for name, cum in added.items()
-                   if "." not in name and name not in ("app", "api")), reverse=True)[:8]
-    own = sorted(((cum, name) for name, cum in added.items() if name.startswith("api.") and name.count(".") == 1),
-                 reverse=True)[:8]
-    print("  what app's import adds (cumulative ms in one -X importtime child, nested imports included):")
-    print("    packages beyond the deps: " + ", ".join(f"{n} {c / 1000:.1f}" for c, n in tops))
-    print("    api/ modules:             " + ", ".join(f"{n} {c / 1000:.1f}" for c, n in own))
+    # What the app's import loads that the dependencies' does not, by self time (cumulative times would
+    # count the dependencies again under whichever api/ module happens to import them first).
+    added = {name: times for name, times in mine.items() if name not in base}
+    tops = sorted(((own, name) for name, (own, _) in added.items() if not name.startswith(("api.", "app"))),
+                  reverse=True)[:8]
+    ours = sorted(((own, name) for name, (own, _) in added.items() if name.startswith(("api.", "app"))),
+                  reverse=True)
+    print(f"  what app's import adds (self ms in one -X importtime child): {len(added)} modules, "
+          f"{sum(own for own, _ in added.values()) / 1000:.1f} ms")
+    print(f"    api/ and app.py ({len(ours)} modules, {sum(own for own, _ in ours) / 1000:.1f} ms): "
+          + ", ".join(f"{n} {c / 1000:.1f}" for c, n in ours[:8]))
+    print("    other modules: " + ", ".join(f"{n} {c / 1000:.1f}" for c, n in tops))
+    bundle()
     print("BENCH-IMPORT " + f"deps_s={d:.4f} app_s={a:.4f} ratio={a / d:.3f} process_ratio={aw / dw:.3f}")
 
 
