@@ -3,13 +3,14 @@
 A route declares its payloads with `@documented(...)`; `spec(app)` walks every
 registered route, so a route can't exist without appearing in the document.
 
-Every JSON answer has a schema: the route's `response=`. A file download (CSV,
+Every JSON answer has a schema: the route's `response=`, the NAME of a class in
+api/responses.py (a string, resolved only when the document is built, so a cold
+Lambda serving an order never builds the answer classes). A file download (CSV,
 XLSX, PDF, an image) is listed in FILES with its content types instead.
 tests/api/test_openapi.py fails on a route that is in none of them.
 """
 import functools
 
-from api import schemas
 from api.errors import guarded
 
 _ERRORS = {400: "输入有误 Bad input", 401: "未登录 No or bad token", 403: "无权限 Wrong role or scope",
@@ -41,7 +42,7 @@ OPTIONAL_IDEMPOTENCY_KEY = {("POST", "/api/rounds"), ("POST", "/api/sites/{site_
 # Answers a route's @documented gets wrong, by status: GET /api/health/deep names HealthSchema ({ok}) but
 # answers {ok, checks} and, when the table is down, 503 {ok: false, checks, error} (api/routes/health.py
 # should name DeepHealthSchema; then its entry goes).
-OVERRIDES = {("GET", "/api/health/deep"): {200: schemas.DeepHealthSchema, 503: schemas.DeepHealthSchema}}
+OVERRIDES = {("GET", "/api/health/deep"): {200: "DeepHealthSchema", 503: "DeepHealthSchema"}}
 
 # 201 routes that answer 200 with the same body for something already there, other than a replay.
 ALSO_200 = {("POST", "/api/communities/{community_id}/households"):
@@ -65,10 +66,22 @@ def _json(schema) -> dict:
     return {"application/json": {"schema": schema}}
 
 
-def _operation(view, method: str, path: str) -> dict:
+def _schema(responses, name, where: str):
+    """The class api/responses.py calls `name`; an unknown name (or a class passed instead) fails the build."""
+    from marshmallow import Schema
+
+    schema = getattr(responses, name, None) if isinstance(name, str) else None
+    if not (isinstance(schema, type) and issubclass(schema, Schema)):
+        raise RuntimeError(f"{where}: response={name!r} is not the name of a marshmallow Schema class in "
+                           "api/responses.py")
+    return schema
+
+
+def _operation(view, method: str, path: str, responses) -> dict:
     doc = view.__openapi__
     key = (method.upper(), path)
-    response = doc["response"]
+    where = f"{method.upper()} {path} ({view.__name__})"
+    response = _schema(responses, doc["response"], where) if doc["response"] is not None else None
     errors = set(doc["errors"])
     if method.upper() != "GET":
         errors.add(415)  # Chalice refuses any Content-Type but JSON before the view runs
@@ -82,8 +95,8 @@ def _operation(view, method: str, path: str) -> dict:
     else:
         operation["responses"][str(doc["status"])] = (
             {"description": "OK", "content": _json(response)} if response else {"description": "OK"})
-    for code, schema in OVERRIDES.get(key, {}).items():
-        operation["responses"][str(code)]["content"] = _json(schema)
+    for code, name in OVERRIDES.get(key, {}).items():
+        operation["responses"][str(code)]["content"] = _json(_schema(responses, name, f"OVERRIDES {where} {code}"))
     idempotent = "Idempotency-Key" in doc["headers"] or key in OPTIONAL_IDEMPOTENCY_KEY
     if doc["status"] == 201 and response and (idempotent or key in ALSO_200):
         operation["responses"]["200"] = {
@@ -112,15 +125,18 @@ def _build(app) -> dict:
     from apispec import APISpec  # only GET /api/openapi.json needs it
     from apispec.ext.marshmallow import MarshmallowPlugin
 
+    from api import responses  # the answers' classes: built for the document only
+
     spec = APISpec(title="Baogong 保供 API", version="1.0.0", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    spec.components.schema("ErrorSchema", schema=schemas.ErrorSchema)
+    spec.components.schema("ErrorSchema", schema=responses.ErrorSchema)
     for path, methods in sorted(app.routes.items()):
         missing = [m for m, e in methods.items() if not hasattr(e.view_function, "__openapi__")]
         if missing:
             raise RuntimeError(f"route {path} {missing} has no @documented")
-        operations = {method.lower(): _operation(entry.view_function, method, path) for method, entry in methods.items()}
+        operations = {method.lower(): _operation(entry.view_function, method, path, responses)
+                      for method, entry in methods.items()}
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 

@@ -11,7 +11,7 @@ _MANAGERS = ("liaison", "admin")
 
 
 @bp.route("/communities/{community_id}", methods=["GET"])
-@documented("小区信息 The community, for its staff", response=schemas.CommunityOutSchema, errors=(404,))
+@documented("小区信息 The community, for its staff", response="CommunityOutSchema", errors=(404,))
 def get_community(community_id):
     principal = auth.require(bp.current_request.headers, "liaison", "info_officer", "volunteer", "admin")
     community = communities.for_staff(principal, community_id, roles=("liaison", "info_officer", "volunteer", "admin"))
@@ -19,7 +19,7 @@ def get_community(community_id):
 
 
 @bp.route("/communities/{community_id}/settings", methods=["PATCH"])
-@documented("小区设置 Community settings", body=schemas.SettingsSchema, response=schemas.CommunityOutSchema,
+@documented("小区设置 Community settings", body=schemas.SettingsSchema, response="CommunityOutSchema",
             errors=(400, 404))
 def update_settings(community_id):
     request = bp.current_request
@@ -30,7 +30,7 @@ def update_settings(community_id):
 
 @bp.route("/communities/{community_id}/distribution-point", methods=["PUT"])
 @documented("设立配送点 Set the distribution point (one at a time)", body=schemas.DistributionPointSchema,
-            response=schemas.CommunityOutSchema, errors=(400, 404, 409))
+            response="CommunityOutSchema", errors=(400, 404, 409))
 def set_distribution_point(community_id):
     request = bp.current_request
     principal = auth.require(request.headers, *_MANAGERS)
@@ -40,26 +40,26 @@ def set_distribution_point(community_id):
 
 
 @bp.route("/communities/{community_id}/distribution-point/retire", methods=["POST"])
-@documented("撤销配送点 Retire the distribution point", response=schemas.CommunityOutSchema, errors=(404,))
+@documented("撤销配送点 Retire the distribution point", response="CommunityOutSchema", errors=(404,))
 def retire_distribution_point(community_id):
     principal = auth.require(bp.current_request.headers, *_MANAGERS)
     return communities.retire_distribution_point(communities.for_staff(principal, community_id, roles=_MANAGERS))
 
 
 @bp.route("/communities/{community_id}/info-officer/retire", methods=["POST"])
-@documented("信息员卸任 Retire the information officer", response=schemas.CommunityOutSchema, errors=(404, 409))
+@documented("信息员卸任 Retire the information officer", response="CommunityOutSchema", errors=(404, 409))
 def retire_info_officer(community_id):
     principal = auth.require(bp.current_request.headers, *_MANAGERS)
     return communities.retire_info_officer(communities.for_staff(principal, community_id, roles=_MANAGERS))
 
 
 @bp.route("/sub-districts/mine/communities", methods=["GET"])
-@documented("本街道的小区 The admin's communities", response=schemas.SupplierCommunitiesOutSchema, errors=())
+@documented("本街道的小区 The admin's communities", response="SupplierCommunitiesOutSchema", errors=())
 def sub_district_communities():
     return communities.for_admin(auth.require(bp.current_request.headers, "admin"))
 
 
 @bp.route("/sub-districts/mine/suppliers", methods=["GET"])
-@documented("本街道的保供企业 The admin's suppliers", response=schemas.SuppliersOutSchema, errors=())
+@documented("本街道的保供企业 The admin's suppliers", response="SuppliersOutSchema", errors=())
 def sub_district_suppliers():
     return communities.suppliers_of(auth.require(bp.current_request.headers, "admin").scope_id)

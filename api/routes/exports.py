@@ -23,7 +23,7 @@ def export_round(round_id, kind):
 
 @bp.route("/rounds/{round_id}/exports/{kind}/jobs", methods=["POST"])
 @documented("后台导出 Start a background export", body=schemas.ExportQuerySchema,
-            response=schemas.ExportJobOutSchema, status=202, errors=(400, 404))
+            response="ExportJobOutSchema", status=202, errors=(400, 404))
 def start_export(round_id, kind):
     request = bp.current_request
     principal = auth.require(request.headers, *_ROLES)
@@ -32,7 +32,7 @@ def start_export(round_id, kind):
 
 
 @bp.route("/export-jobs/{job_id}", methods=["GET"])
-@documented("导出进度 A background export's progress and link", response=schemas.ExportJobOutSchema, errors=(404,))
+@documented("导出进度 A background export's progress and link", response="ExportJobOutSchema", errors=(404,))
 def export_job(job_id):
     principal = auth.require(bp.current_request.headers, *_ROLES)
     return export_jobs.view(principal, job_id)

@@ -23,7 +23,7 @@ def _query(schema):
 
 @bp.route("/sites", methods=["POST"])
 @documented("开通门岗 Open a site (a community's gate, or a campus)", body=schemas.SiteSchema,
-            response=schemas.SiteOutSchema, status=201, errors=(400, 404, 409))
+            response="SiteOutSchema", status=201, errors=(400, 404, 409))
 def create_site():
     principal = _caller(*_MANAGERS)
     data = schemas.load(schemas.SiteSchema(), json_body(bp.current_request))
@@ -31,13 +31,13 @@ def create_site():
 
 
 @bp.route("/sites", methods=["GET"])
-@documented("门岗列表 The sites the caller may use", response=schemas.SitesOutSchema, errors=())
+@documented("门岗列表 The sites the caller may use", response="SitesOutSchema", errors=())
 def list_sites():
     return sites.listed(_caller(*_MANAGERS, "supplier", *SITE_ROLES))
 
 
 @bp.route(_SITE, methods=["GET"])
-@documented("门岗设置 A site's settings, unloading points and hand-over area", response=schemas.SiteOutSchema,
+@documented("门岗设置 A site's settings, unloading points and hand-over area", response="SiteOutSchema",
             errors=(404,))
 def read_site(site_id):
     principal = _caller(*_MANAGERS, "supplier", *SITE_ROLES)
@@ -45,7 +45,7 @@ def read_site(site_id):
 
 
 @bp.route(_SITE, methods=["PUT"])
-@documented("修改门岗设置 Change a site's settings", body=schemas.SiteEditSchema, response=schemas.SiteOutSchema,
+@documented("修改门岗设置 Change a site's settings", body=schemas.SiteEditSchema, response="SiteOutSchema",
             errors=(400, 404))
 def edit_site(site_id):
     principal = _caller(*_MANAGERS)
@@ -55,14 +55,14 @@ def edit_site(site_id):
 
 @bp.route(_SITE + "/documents", methods=["POST"])
 @documented("上传审批材料 Presign one checklist file upload (S3 POST: PNG, JPEG or PDF, at most 5 MB)",
-            response=schemas.DocumentUploadOutSchema, status=201, errors=(404,))
+            response="DocumentUploadOutSchema", status=201, errors=(404,))
 def presign_document(site_id):
     return Response(deliveries.presign(_caller("supplier"), site_id), status_code=201)
 
 
 @bp.route(_SITE + "/deliveries", methods=["POST"])
 @documented("车辆报备 Register a delivery vehicle for approval", body=schemas.DeliverySchema,
-            response=schemas.DeliveryOutSchema, status=201, errors=(400, 404, 409, 422))
+            response="DeliveryOutSchema", status=201, errors=(400, 404, 409, 422))
 def register_delivery(site_id):
     request = bp.current_request
     principal = _caller("supplier")
@@ -74,7 +74,7 @@ def register_delivery(site_id):
 
 @bp.route(_SITE + "/deliveries", methods=["GET"])
 @documented("当天车辆 The deliveries arriving on a day", query=schemas.DeliveriesQuerySchema,
-            response=schemas.DeliveriesOutSchema, errors=(400, 404))
+            response="DeliveriesOutSchema", errors=(400, 404))
 def deliveries_of_day(site_id):
     principal = _caller(*_MANAGERS, *SITE_ROLES)
     query = _query(schemas.DeliveriesQuerySchema())
@@ -82,19 +82,19 @@ def deliveries_of_day(site_id):
 
 
 @bp.route("/suppliers/mine/deliveries", methods=["GET"])
-@documented("我的车辆报备 The supplier's registrations", response=schemas.DeliveriesOutSchema, errors=())
+@documented("我的车辆报备 The supplier's registrations", response="DeliveriesOutSchema", errors=())
 def my_deliveries():
     return deliveries.of_supplier(_caller("supplier"))
 
 
 @bp.route(_DELIVERY, methods=["GET"])
-@documented("车辆报备详情 One delivery", response=schemas.DeliveryOutSchema, errors=(404,))
+@documented("车辆报备详情 One delivery", response="DeliveryOutSchema", errors=(404,))
 def read_delivery(site_id, delivery_id):
     return deliveries.one(_caller(*_MANAGERS, "supplier", *SITE_ROLES), site_id, delivery_id)
 
 
 @bp.route(_DELIVERY + "/documents/{person}/{name}", methods=["GET"])
-@documented("查看审批材料 A link to one checklist file (10 minutes)", response=schemas.LinkOutSchema, errors=(404,))
+@documented("查看审批材料 A link to one checklist file (10 minutes)", response="LinkOutSchema", errors=(404,))
 def document_link(site_id, delivery_id, person, name):
     principal = _caller(*_MANAGERS, "supplier", "reviewer", "supervisor")
     index = int(person) if person.isdigit() and len(person) < 3 else -1
@@ -102,7 +102,7 @@ def document_link(site_id, delivery_id, person, name):
 
 
 @bp.route(_DELIVERY + "/review", methods=["POST"])
-@documented("审核车辆 Approve or reject a delivery", body=schemas.ReviewSchema, response=schemas.DeliveryOutSchema,
+@documented("审核车辆 Approve or reject a delivery", body=schemas.ReviewSchema, response="DeliveryOutSchema",
             errors=(400, 404, 409, 422))
 def review_delivery(site_id, delivery_id):
     principal = _caller(*_MANAGERS, "reviewer")
@@ -112,7 +112,7 @@ def review_delivery(site_id, delivery_id):
 
 @bp.route(_DELIVERY + "/gate", methods=["POST"])
 @documented("门岗操作 A step at the gate: arrive, disinfect, assign_point, release, unload, depart, set_down, leave",
-            body=schemas.GateStepSchema, response=schemas.DeliveryOutSchema, errors=(400, 404, 409, 422))
+            body=schemas.GateStepSchema, response="DeliveryOutSchema", errors=(400, 404, 409, 422))
 def gate_step(site_id, delivery_id):
     principal = _caller(*_MANAGERS, "gate_officer")
     data = schemas.load(schemas.GateStepSchema(), json_body(bp.current_request))
@@ -121,7 +121,7 @@ def gate_step(site_id, delivery_id):
 
 @bp.route(_SITE + "/gate/turn-away", methods=["POST"])
 @documented("劝返 Turn away a vehicle without an approved delivery", body=schemas.TurnAwaySchema,
-            response=schemas.GateEventOutSchema, status=201, errors=(400, 404))
+            response="GateEventOutSchema", status=201, errors=(400, 404))
 def turn_away(site_id):
     principal = _caller(*_MANAGERS, "gate_officer")
     data = schemas.load(schemas.TurnAwaySchema(), json_body(bp.current_request))
@@ -130,7 +130,7 @@ def turn_away(site_id):
 
 @bp.route(_SITE + "/log", methods=["GET"])
 @documented("督查日志 A day's gate events and deviations", query=schemas.GateLogQuerySchema,
-            response=schemas.GateLogOutSchema, errors=(400, 404))
+            response="GateLogOutSchema", errors=(400, 404))
 def gate_log_day(site_id):
     principal = _caller(*_MANAGERS, "supervisor", "reviewer")
     query = _query(schemas.GateLogQuerySchema())

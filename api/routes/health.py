@@ -4,7 +4,7 @@ import time
 
 from chalice import Blueprint, Response
 
-from api import auth, openapi, schemas
+from api import auth, openapi
 from api.openapi import documented
 
 bp = Blueprint(__name__)
@@ -12,7 +12,7 @@ _log = logging.getLogger(__name__)
 
 
 @bp.route("/health", methods=["GET"])
-@documented("存活检查 Liveness", response=schemas.HealthSchema, auth=False, errors=())
+@documented("存活检查 Liveness", response="HealthSchema", auth=False, errors=())
 def health():
     return {"ok": True}
 
@@ -34,7 +34,7 @@ def table_check() -> dict:
 
 
 @bp.route("/health/deep", methods=["GET"])
-@documented("深度检查 Readiness: the table is reachable (staff; 503 if not)", response=schemas.HealthSchema,
+@documented("深度检查 Readiness: the table is reachable (staff; 503 if not)", response="HealthSchema",
             errors=(503,))
 def deep_health():
     auth.require(bp.current_request.headers, *sorted(auth.STAFF_ROLES))
@@ -49,6 +49,6 @@ def deep_health():
 
 
 @bp.route("/openapi.json", methods=["GET"])
-@documented("本文档 This OpenAPI document", auth=False, errors=(), response=schemas.OpenApiOutSchema)
+@documented("本文档 This OpenAPI document", auth=False, errors=(), response="OpenApiOutSchema")
 def openapi_document():
     return openapi.spec(bp.current_app)

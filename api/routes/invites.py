@@ -9,7 +9,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/invites", methods=["POST"])
-@documented("邀请工作人员 Invite staff", body=schemas.InviteSchema, response=schemas.InviteOutSchema, status=201,
+@documented("邀请工作人员 Invite staff", body=schemas.InviteSchema, response="InviteOutSchema", status=201,
             errors=(400, 409))
 def create_invite():
     request = bp.current_request
@@ -20,7 +20,7 @@ def create_invite():
 
 @bp.route("/invites/{code}/accept", methods=["POST"])
 @documented("接受邀请 Accept an invite (Idempotency-Key optional: the same device may retry)",
-            response=schemas.TokenOutSchema, auth=False, errors=(400, 404, 409, 422))
+            response="TokenOutSchema", auth=False, errors=(400, 404, 409, 422))
 def accept_invite(code):
     request = bp.current_request
     key = idempotency.key_from_headers(request.headers) if "idempotency-key" in request.headers else None

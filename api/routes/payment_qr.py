@@ -9,7 +9,7 @@ bp = Blueprint(__name__)
 
 @bp.route("/payment-qr/uploads", methods=["POST"])
 @documented("上传收款码图片 Presign a payment QR image upload (S3 POST: PNG or JPEG, at most 2 MB)",
-            response=schemas.PaymentQrUploadOutSchema, status=201, errors=())
+            response="PaymentQrUploadOutSchema", status=201, errors=())
 def presign_payment_qr_upload():
     principal = auth.require(bp.current_request.headers, "supplier", "liaison")
     return Response(payment_qr.presign_upload(principal), status_code=201)

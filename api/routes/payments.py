@@ -17,7 +17,7 @@ def _supplier():
 
 
 @bp.route("/orders/{order_id}/payment-claim", methods=["POST"])
-@documented("我已付款 Say the order is paid", body=schemas.PaymentClaimSchema, response=schemas.OrderOutSchema,
+@documented("我已付款 Say the order is paid", body=schemas.PaymentClaimSchema, response="OrderOutSchema",
             headers=("Idempotency-Key",), errors=(400, 404, 409, 422))
 def claim_payment(order_id):
     request = bp.current_request
@@ -29,7 +29,7 @@ def claim_payment(order_id):
 
 @bp.route("/rounds/{round_id}/orders", methods=["GET"])
 @documented("收款看板 A round's orders and money totals", query=schemas.BoardQuerySchema,
-            response=schemas.BoardOutSchema, errors=(400, 404))
+            response="BoardOutSchema", errors=(400, 404))
 def round_orders(round_id):
     request = bp.current_request
     principal = auth.require(request.headers, *_BOARD_ROLES)
@@ -38,13 +38,13 @@ def round_orders(round_id):
 
 
 @bp.route("/suppliers/mine/rounds", methods=["GET"])
-@documented("我的团购 The supplier's rounds with their totals", response=schemas.SupplierRoundsOutSchema, errors=())
+@documented("我的团购 The supplier's rounds with their totals", response="SupplierRoundsOutSchema", errors=())
 def my_rounds():
     return payments.supplier_rounds(_supplier())
 
 
 @bp.route("/rounds/{round_id}/payments/confirm", methods=["POST"])
-@documented("确认收款 Confirm payments", body=schemas.ConfirmSchema, response=schemas.ConfirmOutSchema,
+@documented("确认收款 Confirm payments", body=schemas.ConfirmSchema, response="ConfirmOutSchema",
             errors=(400, 404))
 def confirm_payments(round_id):
     principal = _supplier()
@@ -53,7 +53,7 @@ def confirm_payments(round_id):
 
 
 @bp.route("/rounds/{round_id}/payments/undo", methods=["POST"])
-@documented("撤销确认 Take a confirmation back", body=schemas.OrderReasonSchema, response=schemas.BoardOrderSchema,
+@documented("撤销确认 Take a confirmation back", body=schemas.OrderReasonSchema, response="BoardOrderSchema",
             errors=(400, 404, 422))
 def undo_payment(round_id):
     principal = _supplier()
@@ -63,7 +63,7 @@ def undo_payment(round_id):
 
 @bp.route("/rounds/{round_id}/payments/reject", methods=["POST"])
 @documented("驳回付款申报 Reject a claim (no money arrived)", body=schemas.OrderReasonSchema,
-            response=schemas.BoardOrderSchema, errors=(400, 404, 422))
+            response="BoardOrderSchema", errors=(400, 404, 422))
 def reject_payment(round_id):
     principal = _supplier()
     data = schemas.load(schemas.OrderReasonSchema(), json_body(bp.current_request))
@@ -72,7 +72,7 @@ def reject_payment(round_id):
 
 @bp.route("/rounds/{round_id}/orders/{order_id}/cancel", methods=["POST"])
 @documented("供应商取消订单 The supplier cancels an order", body=schemas.ReasonSchema,
-            response=schemas.BoardOrderSchema, errors=(400, 404, 422))
+            response="BoardOrderSchema", errors=(400, 404, 422))
 def supplier_cancel(round_id, order_id):
     principal = _supplier()
     data = schemas.load(schemas.ReasonSchema(), json_body(bp.current_request))
@@ -80,13 +80,13 @@ def supplier_cancel(round_id, order_id):
 
 
 @bp.route("/rounds/{round_id}/orders/{order_id}/refunded", methods=["POST"])
-@documented("已退款 Mark a refund done", response=schemas.BoardOrderSchema, errors=(404, 422))
+@documented("已退款 Mark a refund done", response="BoardOrderSchema", errors=(404, 422))
 def mark_refunded(round_id, order_id):
     return payments.refunded(_supplier(), round_id, order_id)
 
 
 @bp.route("/rounds/{round_id}/ledger", methods=["GET"])
-@documented("资金流水账 The money ledger", response=schemas.LedgerOutSchema, errors=(404,))
+@documented("资金流水账 The money ledger", response="LedgerOutSchema", errors=(404,))
 def round_ledger(round_id):
     return payments.ledger(_supplier(), round_id)
 
@@ -96,7 +96,7 @@ def round_ledger(round_id):
 @bp.route("/rounds/{round_id}/payments/statement", methods=["POST"],
           content_types=["application/octet-stream",
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
-@documented("上传账单核对 Match a wallet statement (nothing is confirmed)", response=schemas.StatementPreviewSchema,
+@documented("上传账单核对 Match a wallet statement (nothing is confirmed)", response="StatementPreviewSchema",
             errors=(400, 404))
 def statement(round_id):
     request = bp.current_request
@@ -109,7 +109,7 @@ def statement(round_id):
 
 @bp.route("/communities/{community_id}/unpaid", methods=["GET"])
 @documented("未付款名单 Unpaid orders and the reminder text", query=schemas.UnpaidQuerySchema,
-            response=schemas.UnpaidOutSchema, errors=(400, 404))
+            response="UnpaidOutSchema", errors=(400, 404))
 def unpaid(community_id):
     request = bp.current_request
     principal = auth.require(request.headers, *_CHASERS)
@@ -119,7 +119,7 @@ def unpaid(community_id):
 
 @bp.route("/communities/{community_id}/households/{flat_ref}/exemptions", methods=["POST"])
 @documented("本轮不受每户限单限制 Exempt a household from fair share for one round", body=schemas.ExemptionSchema,
-            errors=(400, 404), response=schemas.ExemptionOutSchema)
+            errors=(400, 404), response="ExemptionOutSchema")
 def exempt(community_id, flat_ref):
     request = bp.current_request
     principal = auth.require(request.headers, *_CHASERS)

@@ -15,7 +15,7 @@ def _staff():
 
 
 @bp.route("/communities/{community_id}/roster", methods=["GET"])
-@documented("住户名册 The roster", query=schemas.RosterQuerySchema, response=schemas.RosterOutSchema,
+@documented("住户名册 The roster", query=schemas.RosterQuerySchema, response="RosterOutSchema",
             errors=(400, 404))
 def get_roster(community_id):
     principal = _staff()
@@ -25,7 +25,7 @@ def get_roster(community_id):
 
 @bp.route("/communities/{community_id}/households", methods=["POST"])
 @documented("登记无手机住户 Register a flat for a resident without a smartphone", body=schemas.StaffHouseholdSchema,
-            response=schemas.RosterEntrySchema, status=201, errors=(400, 404))
+            response="RosterEntrySchema", status=201, errors=(400, 404))
 def register_flat(community_id):
     principal = _staff()
     data = schemas.load(schemas.StaffHouseholdSchema(), json_body(bp.current_request))
@@ -34,26 +34,26 @@ def register_flat(community_id):
 
 
 @bp.route(_FLAT, methods=["GET"])
-@documented("住户详情 One flat: phones, check-ins, orders", response=schemas.HouseholdDetailSchema, errors=(404,))
+@documented("住户详情 One flat: phones, check-ins, orders", response="HouseholdDetailSchema", errors=(404,))
 def get_flat(community_id, flat_ref):
     return roster.detail(_staff(), community_id, flat_ref)
 
 
 @bp.route(_FLAT + "/members/{member_id}/approve", methods=["POST"])
-@documented("批准手机 Approve a phone", response=schemas.RosterEntrySchema, errors=(404,))
+@documented("批准手机 Approve a phone", response="RosterEntrySchema", errors=(404,))
 def approve_phone(community_id, flat_ref, member_id):
     return roster.approve(_staff(), community_id, flat_ref, member_id)
 
 
 @bp.route(_FLAT + "/members/{member_id}/remove", methods=["POST"])
-@documented("移除手机 Remove a phone or refuse a request", response=schemas.RosterEntrySchema, errors=(404,))
+@documented("移除手机 Remove a phone or refuse a request", response="RosterEntrySchema", errors=(404,))
 def remove_phone(community_id, flat_ref, member_id):
     return roster.remove(_staff(), community_id, flat_ref, member_id)
 
 
 @bp.route(_FLAT + "/handover", methods=["POST"])
 @documented("把这户交给一部手机 Hand the flat to one phone (squatting)", body=schemas.HandoverSchema,
-            response=schemas.RosterEntrySchema, errors=(400, 404))
+            response="RosterEntrySchema", errors=(400, 404))
 def hand_over(community_id, flat_ref):
     principal = _staff()
     data = schemas.load(schemas.HandoverSchema(), json_body(bp.current_request))
@@ -61,7 +61,7 @@ def hand_over(community_id, flat_ref):
 
 
 @bp.route(_FLAT + "/special", methods=["PUT"])
-@documented("标记特殊人群 Flag a special household", body=schemas.SpecialSchema, response=schemas.RosterEntrySchema,
+@documented("标记特殊人群 Flag a special household", body=schemas.SpecialSchema, response="RosterEntrySchema",
             errors=(400, 404))
 def flag_special(community_id, flat_ref):
     principal = _staff()
@@ -70,13 +70,13 @@ def flag_special(community_id, flat_ref):
 
 
 @bp.route(_FLAT + "/special/remove", methods=["POST"])
-@documented("取消特殊人群标记 Unflag", response=schemas.RosterEntrySchema, errors=(404,))
+@documented("取消特殊人群标记 Unflag", response="RosterEntrySchema", errors=(404,))
 def unflag_special(community_id, flat_ref):
     return special.unflag(_staff(), community_id, flat_ref)
 
 
 @bp.route(_FLAT + "/check-ins", methods=["POST"])
-@documented("记录回访 Record a check-in", body=schemas.CheckInSchema, response=schemas.CheckInOutSchema, status=201,
+@documented("记录回访 Record a check-in", body=schemas.CheckInSchema, response="CheckInOutSchema", status=201,
             errors=(400, 404, 409, 422))
 def record_check_in(community_id, flat_ref):
     principal = _staff()
@@ -86,7 +86,7 @@ def record_check_in(community_id, flat_ref):
 
 @bp.route("/communities/{community_id}/special-households", methods=["GET"])
 @documented("特殊人群回访名单 Special households, most overdue first (the call list)",
-            query=schemas.SpecialQuerySchema, response=schemas.SpecialListSchema, errors=(400, 404))
+            query=schemas.SpecialQuerySchema, response="SpecialListSchema", errors=(400, 404))
 def special_households(community_id):
     principal = _staff()
     query = schemas.load(schemas.SpecialQuerySchema(), dict(bp.current_request.query_params or {}))
@@ -94,7 +94,7 @@ def special_households(community_id):
 
 
 @bp.route(_FLAT + "/orders", methods=["POST"])
-@documented("代下单 Place an order for a household", body=schemas.OrderSchema, response=schemas.OrderOutSchema,
+@documented("代下单 Place an order for a household", body=schemas.OrderSchema, response="OrderOutSchema",
             status=201, headers=("Idempotency-Key",), errors=(400, 404, 409, 422, 503))
 def assisted_order(community_id, flat_ref):
     request = bp.current_request

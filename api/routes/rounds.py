@@ -9,7 +9,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/rounds", methods=["GET"])
-@documented("小区的团购 A community's rounds", query=schemas.RoundsQuerySchema, response=schemas.RoundsOutSchema,
+@documented("小区的团购 A community's rounds", query=schemas.RoundsQuerySchema, response="RoundsOutSchema",
             errors=(400, 404))
 def list_rounds():
     request = bp.current_request
@@ -20,7 +20,7 @@ def list_rounds():
 
 @bp.route("/rounds", methods=["POST"])
 @documented("创建团购 Create a round (an optional Idempotency-Key makes a repeated tap safe)", body=schemas.RoundSchema,
-            response=schemas.RoundOutSchema, status=201, errors=(400, 409))
+            response="RoundOutSchema", status=201, errors=(400, 409))
 def create_round():
     request = bp.current_request
     principal = auth.require(request.headers, "supplier", "liaison", "admin")
@@ -31,14 +31,14 @@ def create_round():
 
 
 @bp.route("/rounds/{round_id}", methods=["GET"])
-@documented("一期团购 One round, for its console", response=schemas.RoundDetailOutSchema, errors=(404,))
+@documented("一期团购 One round, for its console", response="RoundDetailOutSchema", errors=(404,))
 def round_detail(round_id):
     principal = auth.require(bp.current_request.headers, "supplier", "liaison", "info_officer", "volunteer")
     return rounds.detail(principal, round_id)
 
 
 @bp.route("/rounds/{round_id}/bundles/{bundle_id}/stock", methods=["POST"])
-@documented("加库存 Add stock to a bundle", body=schemas.StockSchema, response=schemas.RoundDetailOutSchema,
+@documented("加库存 Add stock to a bundle", body=schemas.StockSchema, response="RoundDetailOutSchema",
             errors=(400, 404, 422))
 def add_stock(round_id, bundle_id):
     request = bp.current_request
@@ -48,7 +48,7 @@ def add_stock(round_id, bundle_id):
 
 
 @bp.route("/rounds/{round_id}/close", methods=["POST"])
-@documented("提前截单 Close the round now", body=schemas.EmptySchema, response=schemas.RoundDetailOutSchema,
+@documented("提前截单 Close the round now", body=schemas.EmptySchema, response="RoundDetailOutSchema",
             errors=(400, 404, 422))
 def close_round(round_id):
     request = bp.current_request
@@ -59,7 +59,7 @@ def close_round(round_id):
 
 @bp.route("/rounds/{round_id}/packed", methods=["POST"])
 @documented("标记已打包 Mark a community's or building's paid bags packed", body=schemas.PackedSchema,
-            response=schemas.PackedOutSchema, errors=(400, 404, 422))
+            response="PackedOutSchema", errors=(400, 404, 422))
 def mark_packed(round_id):
     request = bp.current_request
     principal = auth.require(request.headers, "supplier")
@@ -68,20 +68,20 @@ def mark_packed(round_id):
 
 
 @bp.route("/rounds/{round_id}/announcement", methods=["GET"])
-@documented("团购通知 The group-chat announcement", response=schemas.AnnouncementsOutSchema, errors=(404,))
+@documented("团购通知 The group-chat announcement", response="AnnouncementsOutSchema", errors=(404,))
 def announcement(round_id):
     principal = auth.require(bp.current_request.headers, "supplier", "liaison", "info_officer")
     return rounds.announcement(principal, round_id)
 
 
 @bp.route("/suppliers/mine/communities", methods=["GET"])
-@documented("可供货的小区 Communities a round may serve", response=schemas.SupplierCommunitiesOutSchema, errors=())
+@documented("可供货的小区 Communities a round may serve", response="SupplierCommunitiesOutSchema", errors=())
 def my_communities():
     return communities.for_supplier(auth.require(bp.current_request.headers, "supplier"))
 
 
 @bp.route("/communities/{community_id}/suppliers", methods=["GET"])
-@documented("本街道的供应商 Suppliers a liaison may open a round for", response=schemas.SuppliersOutSchema,
+@documented("本街道的供应商 Suppliers a liaison may open a round for", response="SuppliersOutSchema",
             errors=(404,))
 def community_suppliers(community_id):
     principal = auth.require(bp.current_request.headers, "liaison", "admin")

@@ -31,14 +31,14 @@ def _file(filename: str, content_type: str, body: bytes) -> Response:
 
 @bp.route("/communities/{community_id}/demand/prefill", methods=["GET"])
 @documented("需求预填 Suggested demand from current orders and special households", errors=(404,),
-            response=schemas.DemandPrefillOutSchema)
+            response="DemandPrefillOutSchema")
 def demand_prefill(community_id):
     return demand.prefill(_caller(*_CONSOLE), community_id)
 
 
 @bp.route("/communities/{community_id}/demand", methods=["POST"])
 @documented("需求上报 Report a community's needs for a day", body=schemas.DemandReportSchema, status=201,
-            errors=(400, 404, 409), response=schemas.DemandReportOutSchema)
+            errors=(400, 404, 409), response="DemandReportOutSchema")
 def report_demand(community_id):
     principal = _caller(*_CONSOLE)
     return Response(demand.submit(principal, community_id, _body(schemas.DemandReportSchema())), status_code=201)
@@ -46,7 +46,7 @@ def report_demand(community_id):
 
 @bp.route("/communities/{community_id}/demand", methods=["GET"])
 @documented("需求上报记录 A day's demand reports of a community, every version", query=schemas.DayQuerySchema,
-            errors=(400, 404), response=schemas.DemandHistoryOutSchema)
+            errors=(400, 404), response="DemandHistoryOutSchema")
 def demand_history(community_id):
     principal = _caller(*_CONSOLE, "admin")
     return demand.history(principal, community_id, _query(schemas.DayQuerySchema())["day"])
@@ -54,7 +54,7 @@ def demand_history(community_id):
 
 @bp.route("/sub-districts/mine/demand", methods=["GET"])
 @documented("需求汇总 The day's demand totalled by category and community, and who has not reported",
-            query=schemas.DayQuerySchema, errors=(400,), response=schemas.DemandSummaryOutSchema)
+            query=schemas.DayQuerySchema, errors=(400,), response="DemandSummaryOutSchema")
 def demand_summary():
     return demand.summary(_caller("admin"), _query(schemas.DayQuerySchema())["day"])
 
@@ -68,7 +68,7 @@ def demand_export():
 
 @bp.route("/allocations", methods=["POST"])
 @documented("调拨单 Place an allocation order (or a government reserve release)", body=schemas.AllocationSchema,
-            status=201, errors=(400,), response=schemas.AllocationOutSchema)
+            status=201, errors=(400,), response="AllocationOutSchema")
 def create_allocation():
     principal = _caller("admin")
     return Response(allocations.create(principal, _body(schemas.AllocationSchema())), status_code=201)
@@ -76,7 +76,7 @@ def create_allocation():
 
 @bp.route("/allocations", methods=["GET"])
 @documented("调拨单列表 The sub-district's allocation orders", query=schemas.AllocationsQuerySchema, errors=(400,),
-            response=schemas.AllocationsOutSchema)
+            response="AllocationsOutSchema")
 def list_allocations():
     principal = _caller("admin")
     query = _query(schemas.AllocationsQuerySchema())
@@ -84,20 +84,20 @@ def list_allocations():
 
 
 @bp.route("/communities/{community_id}/allocations", methods=["GET"])
-@documented("本小区的调拨单 The allocations bound for a community", errors=(404,), response=schemas.AllocationsOutSchema)
+@documented("本小区的调拨单 The allocations bound for a community", errors=(404,), response="AllocationsOutSchema")
 def community_allocations(community_id):
     return allocations.of_community(_caller(*_CONSOLE, "admin"), community_id)
 
 
 @bp.route("/allocations/{allocation_id}", methods=["GET"])
-@documented("调拨单详情 One allocation", errors=(404,), response=schemas.AllocationOutSchema)
+@documented("调拨单详情 One allocation", errors=(404,), response="AllocationOutSchema")
 def read_allocation(allocation_id):
     return allocations.view(allocations.for_caller(_caller("admin", *_CONSOLE), allocation_id))
 
 
 @bp.route("/allocations/{allocation_id}/advance", methods=["POST"])
 @documented("调拨单下一步 Move an allocation one step on", body=schemas.AdvanceSchema, errors=(400, 404, 409, 422),
-            response=schemas.AllocationOutSchema)
+            response="AllocationOutSchema")
 def advance_allocation(allocation_id):
     principal = _caller("admin", *_CONSOLE)
     data = _body(schemas.AdvanceSchema())
@@ -106,7 +106,7 @@ def advance_allocation(allocation_id):
 
 @bp.route("/communities/{community_id}/ledger", methods=["GET"])
 @documented("收发台账 A community's balances and ledger lines", query=schemas.LedgerQuerySchema, errors=(400, 404),
-            response=schemas.StockLedgerOutSchema)
+            response="StockLedgerOutSchema")
 def read_ledger(community_id):
     principal = _caller(*_CONSOLE, "admin")
     return stock_ledger.ledger(principal, community_id, _query(schemas.LedgerQuerySchema()))
@@ -114,7 +114,7 @@ def read_ledger(community_id):
 
 @bp.route("/communities/{community_id}/ledger/distribute", methods=["POST"])
 @documented("发放登记 Goods out, against a received allocation", body=schemas.DistributeSchema, status=201,
-            errors=(400, 404, 422), response=schemas.LedgerLineOutSchema)
+            errors=(400, 404, 422), response="LedgerLineOutSchema")
 def distribute(community_id):
     principal = _caller(*_CONSOLE)
     return Response(allocations.distribute(principal, community_id, _body(schemas.DistributeSchema())), status_code=201)
@@ -122,7 +122,7 @@ def distribute(community_id):
 
 @bp.route("/communities/{community_id}/ledger/{line_id}/correct", methods=["POST"])
 @documented("台账更正 Correct a ledger line with a new line that references it", body=schemas.CorrectionSchema,
-            status=201, errors=(400, 404, 422), response=schemas.LedgerLineOutSchema)
+            status=201, errors=(400, 404, 422), response="LedgerLineOutSchema")
 def correct_line(community_id, line_id):
     principal = _caller(*_CONSOLE)
     data = _body(schemas.CorrectionSchema())
@@ -132,20 +132,20 @@ def correct_line(community_id, line_id):
 
 @bp.route("/allocations/{allocation_id}/settle", methods=["POST"])
 @documented("结算 Settle a distributed allocation at the market price of its allocation day, or an entered one",
-            body=schemas.SettleSchema, errors=(400, 404, 409, 422), response=schemas.AllocationOutSchema)
+            body=schemas.SettleSchema, errors=(400, 404, 409, 422), response="AllocationOutSchema")
 def settle_allocation(allocation_id):
     principal = _caller("admin")
     return settlements.settle(principal, allocation_id, _body(schemas.SettleSchema()))
 
 
 @bp.route("/allocations/{allocation_id}/paid", methods=["POST"])
-@documented("登记付款 Record that a settlement was paid", errors=(404, 422), response=schemas.AllocationOutSchema)
+@documented("登记付款 Record that a settlement was paid", errors=(404, 422), response="AllocationOutSchema")
 def settlement_paid(allocation_id):
     return settlements.paid(_caller("admin"), allocation_id)
 
 
 @bp.route("/settlements/overdue", methods=["GET"])
-@documented("逾期未结 Unpaid past their due day", errors=(), response=schemas.OverdueOutSchema)
+@documented("逾期未结 Unpaid past their due day", errors=(), response="OverdueOutSchema")
 def overdue_settlements():
     return settlements.overdue(_caller("admin"))
 

@@ -1,11 +1,19 @@
 """GET /api/openapi.json: every route Chalice knows is documented, with its payload schemas."""
 import inspect
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from chalice import Chalice
+from marshmallow import Schema
 
-from api import idempotency, openapi
+from api import idempotency, openapi, responses, schemas
 from app import app
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Success answers that carry no JSON: file downloads (their content types instead) and 204s (none today).
 # A new route that answers JSON needs a response schema; one that answers a file or nothing goes here.
@@ -168,3 +176,79 @@ def test_openapi__deep_health__documents_its_checks_and_its_503_body(spec):
     assert responses["200"]["content"]["application/json"]["schema"] == ref
     assert responses["503"]["content"]["application/json"]["schema"] == ref
     assert set(spec["components"]["schemas"]["DeepHealth"]["properties"]) == {"ok", "checks", "error"}
+
+
+# --- the answers' classes are built for the document only (issue 12, point 8: the cold import) -------------
+
+def test_openapi__import_app__does_not_build_the_response_schemas_and_the_document_does():
+    """A fresh interpreter, as a cold Lambda: `import app` leaves api.responses (and its classes) unloaded;
+    building the document loads it."""
+    probe = ("import sys\n"
+             "from marshmallow import class_registry\n"
+             "import app\n"
+             "print('api.responses' in sys.modules, 'OrdersOutSchema' in class_registry._registry)\n"
+             "import api.openapi\n"
+             "document = api.openapi.spec(app.app)\n"
+             "print('api.responses' in sys.modules, 'OrdersOutSchema' in class_registry._registry,"
+             " 'OrdersOut' in document['components']['schemas'])\n")
+    # os.environ carries tests/conftest.py's app config (table, stage, region, test credentials).
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=dict(os.environ),
+                            capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["False False", "True True True"]
+
+
+def test_openapi__every_response_names_a_schema_class_in_api_responses():
+    names = {}
+    for method, path, view in _operations():
+        name = view.__openapi__["response"]
+        if (method, path) in FILE_DOWNLOADS and name is None:
+            continue
+        assert isinstance(name, str), (method, path, name)  # one rule: a name, resolved when the document is built
+        names[(method, path)] = name
+    names.update({(*key, code): name for key, by_code in openapi.OVERRIDES.items() for code, name in by_code.items()})
+
+    def resolves(name):
+        found = getattr(responses, name, None)
+        return isinstance(found, type) and issubclass(found, Schema)
+    unresolved = {key: name for key, name in names.items() if not resolves(name)}
+    assert unresolved == {}
+    assert len(names) >= 100  # the check ran over the real route table
+
+
+def test_openapi__a_class_named_in_both_modules_is_one_class():
+    """api/responses.py re-exports what it shares with api/schemas.py; a second class of the same name would
+    give two OpenAPI components one name."""
+    def classes(module):
+        return {n: v for n, v in vars(module).items()
+                if isinstance(v, type) and issubclass(v, Schema) and v is not Schema}
+    in_schemas, in_responses = classes(schemas), classes(responses)
+
+    assert {n for n in in_schemas.keys() & in_responses.keys() if in_schemas[n] is not in_responses[n]} == set()
+    assert "OrdersOutSchema" in in_responses and "OrdersOutSchema" not in in_schemas  # moved, not copied
+
+
+def test_openapi__an_unknown_response_name__fails_the_build_naming_the_route_and_the_name():
+    other = Chalice(app_name="openapi-unknown-name")
+
+    @other.route("/api/things", methods=["GET"])
+    @openapi.documented("Things", response="ThingsOutSchema", errors=())
+    def things():
+        return {}
+
+    with pytest.raises(RuntimeError, match=r"GET /api/things \(things\).*'ThingsOutSchema'.*api/responses\.py"):
+        openapi.spec(other)
+
+
+def test_openapi__a_class_instead_of_a_name__fails_the_build():
+    other = Chalice(app_name="openapi-class-not-name")
+
+    @other.route("/api/things", methods=["GET"])
+    @openapi.documented("Things", response=responses.HealthSchema, errors=())
+    def things():
+        return {}
+
+    with pytest.raises(RuntimeError, match=r"GET /api/things"):
+        openapi.spec(other)
+
