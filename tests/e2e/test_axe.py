@@ -285,6 +285,7 @@ def test_axe__every_volunteer_screen__has_no_serious_or_critical_violation(new_c
     # A liaison's screen a volunteer may open: it says it is not theirs.
     page.goto(f"{base}/#/staff/roster")
     expect(page.get_by_test_id("console-not-for-role")).to_be_visible()
+    expect(page.locator("#main h1")).to_have_text("不是您的页面")  # a page with a heading, as axe's best practice asks
     check(page, "liaison console, opened by a volunteer")
 
     # Every other staff screen a volunteer's link can reach: each says whose it is, or what went wrong.

@@ -22,7 +22,7 @@ import * as staff from '../staff.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { timeOfDay, dateTime, halfWidth } from '../format.js';
 import { makeForm } from '../forms.js';
-import { drawLoadError, staffErrorText, busy, showFormError, roleName } from './roster.js';
+import { drawLoadError, staffErrorText, busy, showFormError, notForRole } from './roster.js';
 
 export const GATE_ROLES = ['gate_officer', 'liaison', 'admin'];
 const SITE_KEY = 'baogong.gate.site';         // an admin's chosen site
@@ -149,11 +149,7 @@ function gateStaff(root) {
   const s = staff.get();
   if (s && GATE_ROLES.includes(s.role)) return s;
   stopTimer();
-  clear(root);
-  root.appendChild(h('section', { class: 'console gate' },
-    h('p', { class: 'msg msg-warn', 'data-testid': 'console-not-for-role' },
-      t('gate.only_roles', { role: s ? roleName(s.role) : '' })),
-    h('a', { class: 'btn btn-secondary', href: '#/staff' }, t('gate.to_staff'))));
+  notForRole(root, s, 'gate.only_roles', { cls: 'console gate', back: 'gate.to_staff' });
   return null;
 }
 

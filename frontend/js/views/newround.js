@@ -17,7 +17,7 @@ import { halfWidth } from '../format.js';
 import { go } from '../nav.js';
 import { asList } from '../forms.js';
 import { uuid } from '../outbox.js';
-import { drawLoadError, staffErrorText, roleName, cpath, beijingInputValue, fromBeijingInput } from './roster.js';
+import { drawLoadError, staffErrorText, cpath, beijingInputValue, fromBeijingInput, notForRole } from './roster.js';
 
 // POST /api/rounds takes a supplier's own round, or a liaison's or admin's for a named supplier.
 const ROLES = ['supplier', 'liaison', 'admin'];
@@ -128,14 +128,6 @@ function normalisePath(path) {
 
 // ---- the view -----------------------------------------------------------------------------------
 
-function notForRole(root, s) {
-  clear(root);
-  root.appendChild(h('section', { class: 'console' },
-    h('p', { class: 'msg msg-warn', 'data-testid': 'console-not-for-role' },
-      t('nr.only_roles', { role: s ? roleName(s.role) : '' })),
-    h('a', { class: 'btn btn-secondary', href: '#/staff' }, t('console.to_staff'))));
-}
-
 async function loadOptions(s) {
   if (s.role === 'supplier') {
     const data = await staffApi('/api/suppliers/mine/communities');
@@ -155,7 +147,7 @@ async function loadOptions(s) {
 
 export async function newRoundView(root, params, ctx) {
   const s = staff.get();
-  if (!s || !ROLES.includes(s.role)) { notForRole(root, s); return; }
+  if (!s || !ROLES.includes(s.role)) { notForRole(root, s, 'nr.only_roles'); return; }
   const sid = `${s.role}.${s.scope_id}`;
   if (ctx.refresh || !state || state.sid !== sid) {
     clear(root);

@@ -10,9 +10,7 @@ import { staffApi } from '../api.js';
 import * as staff from '../staff.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { money, dateTime } from '../format.js';
-import {
-  drawLoadError, showStaffError, busy, roleName, statusText,
-} from './roster.js';
+import { drawLoadError, showStaffError, busy, statusText, notForRole } from './roster.js';
 
 const TABS = ['payment_claimed', 'placed', 'paid', 'expired', 'cancelled'];
 // The totals' buckets, in the order of the bar; each is disjoint, together they make `ordered`.
@@ -30,11 +28,7 @@ const rpath = (rid, rest = '') => `/api/rounds/${encodeURIComponent(rid)}${rest}
 export function supplierStaff(root) {
   const s = staff.get();
   if (s && s.role === 'supplier') return s;
-  clear(root);
-  root.appendChild(h('section', { class: 'console' },
-    h('p', { class: 'msg msg-warn', 'data-testid': 'console-not-for-role' },
-      t('sr.only_supplier', { role: s ? roleName(s.role) : '' })),
-    h('a', { class: 'btn btn-secondary', href: '#/staff' }, t('console.to_staff'))));
+  notForRole(root, s, 'sr.only_supplier');
   return null;
 }
 

@@ -19,9 +19,7 @@ import * as scan from '../scan.js';
 import { h, clear, showError, showSuccess, showInfo, clearMessage } from '../ui.js';
 import { timeOfDay, halfWidth } from '../format.js';
 import { go } from '../nav.js';
-import {
-  cpath, drawLoadError, staffErrorText, busy, categoryText, statusText, roleName, DEAD,
-} from './roster.js';
+import { cpath, drawLoadError, staffErrorText, busy, categoryText, statusText, DEAD, notForRole } from './roster.js';
 
 export const PICKUP_ROLES = ['volunteer', 'liaison', 'info_officer'];
 const UNDO_MS = 10 * 60 * 1000;
@@ -42,11 +40,7 @@ let synced = { n: 0, timer: null };
 function pickupStaff(root) {
   const s = staff.get();
   if (s && PICKUP_ROLES.includes(s.role)) return s;
-  clear(root);
-  root.appendChild(h('section', { class: 'console' },
-    h('p', { class: 'msg msg-warn', 'data-testid': 'console-not-for-role' },
-      t('pk.only_roles', { role: s ? roleName(s.role) : '' })),
-    h('a', { class: 'btn btn-secondary', href: '#/staff' }, t('console.to_staff'))));
+  notForRole(root, s, 'pk.only_roles');
   return null;
 }
 

@@ -55,12 +55,21 @@ export function showStaffError(err, opts = { scroll: false }) {
 export function consoleStaff(root, { roles = staff.CONSOLE_ROLES } = {}) {
   const s = staff.get();
   if (s && roles.includes(s.role)) return s;
-  clear(root);
-  root.appendChild(h('section', { class: 'console' },
-    h('p', { class: 'msg msg-warn', 'data-testid': 'console-not-for-role' },
-      t('console.only_liaison', { role: s ? roleName(s.role) : '' })),
-    h('a', { class: 'btn btn-secondary', href: '#/staff' }, t('console.to_staff'))));
+  notForRole(root, s, 'console.only_liaison');
   return null;
+}
+
+/**
+ * The page a staff link draws for a role it is not for: a heading, whose screen it is (`onlyKey`, given
+ * the caller's role) and the way back to the staff page.
+ */
+export function notForRole(root, s, onlyKey, { cls = 'console', back = 'console.to_staff' } = {}) {
+  clear(root);
+  root.appendChild(h('section', { class: cls },
+    h('h1', {}, t('console.not_for_role')),
+    h('p', { class: 'msg msg-warn', 'data-testid': 'console-not-for-role' },
+      t(onlyKey, { role: s ? roleName(s.role) : '' })),
+    h('a', { class: 'btn btn-secondary', href: '#/staff' }, t(back))));
 }
 
 /** The console's own tabs: roster, special households, unpaid orders, community, pickup day (slots.js, progress.js). */

@@ -16,7 +16,7 @@ import { staffApi } from '../api.js';
 import * as staff from '../staff.js';
 import { h, clear, showError, showSuccess, clearMessage } from '../ui.js';
 import { halfWidth } from '../format.js';
-import { drawLoadError, showStaffError, staffErrorText, busy, roleName } from './roster.js';
+import { drawLoadError, showStaffError, staffErrorText, busy, roleName, notForRole } from './roster.js';
 import { copyBox } from './slots.js';
 import { flattenFields } from './newround.js';
 
@@ -123,10 +123,7 @@ export function dayPicker(day, onChange, tid) {
 export function gateStaff(root, roles, onlyKey) {
   const s = staff.get();
   if (s && roles.includes(s.role)) return s;
-  clear(root);
-  root.appendChild(h('section', { class: 'console' },
-    h('p', { class: 'msg msg-warn', 'data-testid': 'console-not-for-role' }, t(onlyKey, { role: s ? roleName(s.role) : '' })),
-    h('a', { class: 'btn btn-secondary', href: '#/staff' }, t('console.to_staff'))));
+  notForRole(root, s, onlyKey);
   return null;
 }
 

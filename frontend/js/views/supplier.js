@@ -12,7 +12,7 @@ import { staffApi } from '../api.js';
 import * as staff from '../staff.js';
 import { h, clear, showSuccess, clearMessage, copyText } from '../ui.js';
 import { money, dateTime, item } from '../format.js';
-import { drawLoadError, showStaffError, busy, roleName, statusText, confirmBox } from './roster.js';
+import { drawLoadError, showStaffError, busy, statusText, confirmBox, notForRole } from './roster.js';
 import { totalsBar } from './payments.js';
 
 const VIEWERS = ['supplier', 'liaison', 'info_officer', 'volunteer'];
@@ -48,11 +48,7 @@ function fresh(rid, sid) {
 function roundStaff(root) {
   const s = staff.get();
   if (s && VIEWERS.includes(s.role)) return s;
-  clear(root);
-  root.appendChild(h('section', { class: 'console' },
-    h('p', { class: 'msg msg-warn', 'data-testid': 'console-not-for-role' },
-      t('rc.only_roles', { role: s ? roleName(s.role) : '' })),
-    h('a', { class: 'btn btn-secondary', href: '#/staff' }, t('console.to_staff'))));
+  notForRole(root, s, 'rc.only_roles');
   return null;
 }
 
