@@ -7,12 +7,17 @@ due date far ahead is an estimate to check again once the calendar is out, never
 """
 from datetime import date, timedelta
 
-import chinese_calendar
+
+def _is_workday(day: date) -> bool:
+    # Imported on first use, as reportlab and segno are: only the supply chain's settlement dates need the
+    # calendar, and its tables would otherwise load on every cold start, a resident's order's included.
+    from chinese_calendar import is_workday
+    return is_workday(day)
 
 
 def is_working(day: date) -> bool:
     try:
-        return chinese_calendar.is_workday(day)
+        return _is_workday(day)
     except NotImplementedError:
         return day.weekday() < 5
 
@@ -20,7 +25,7 @@ def is_working(day: date) -> bool:
 def known(day: date) -> bool:
     """Whether the official calendar covers this day's year."""
     try:
-        chinese_calendar.is_workday(day)
+        _is_workday(day)
         return True
     except NotImplementedError:
         return False
