@@ -77,6 +77,13 @@ def main():
     demo = bootstrap.demo()
     port = devstack.free_port()
     server = devstack.serve("127.0.0.1", port)
+    # One access line per request is what make dev prints; here it would bury the figures under ~1,000 lines.
+    import logging
+    from api.logs import ACCESS_LOGGER
+    logging.getLogger(ACCESS_LOGGER).setLevel(logging.WARNING)
+    # 50 clients at once share the app's one botocore client to moto (10 pooled connections): the pool's
+    # "discarding connection" lines say only that, once per surplus request.
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     base = f"http://127.0.0.1:{port}"
     calls = Counter()
     models.dynamodb_client().meta.events.register("before-call.dynamodb",
