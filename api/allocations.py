@@ -6,19 +6,28 @@ who and when in `history`. Receiving writes the community's receive line; the co
 distributes against the allocation (each distribute line is checked against what the allocation has
 left, in the same transaction as the ledger); `distributed` is the end of supply, from which the
 settlement falls due (api/settlements.py). The allocation day (`allocated_on`) fixes the market price.
-"""
-from pynamodb.exceptions import UpdateError
 
-from api import clock, communities, errors, ids, stock_ledger, suppliers, working_days
+Placing an allocation and distributing against one take an optional Idempotency-Key: its record is
+written in the same transaction as the allocation (or the ledger line), and a replay answers with what
+the key first made, read back (api/stock_ledger.Once).
+"""
+import random
+import time
+
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from api import clock, communities, errors, idempotency, ids, stock_ledger, suppliers, working_days
 from api.auth import Principal
 from api.errors import BadInput, Conflict, Forbidden, NotFound, Refused, storage_errors
 from api.households import mask_phone
-from api.models import Allocation, StepRecord
+from api.models import Allocation, StepRecord, transaction_connection
 
 CHAIN = ("requested", "allocated", "dispatched", "received", "distributed", "settled")
 COMMUNITY_STEPS = ("received", "distributed")  # the destination's liaison confirms these
 CONSOLE = ("liaison", "info_officer")
 SETTLE_WITHIN = 15  # working days (plan 3: 15 个工作日内结算)
+_ATTEMPTS = 5  # of an allocation's transaction with its Idempotency-Key record, under TransactionConflict
 
 
 def _no_such() -> NotFound:
@@ -79,7 +88,21 @@ def view(allocation: Allocation) -> dict:
     }
 
 
-def create(principal: Principal, data: dict) -> dict:
+def _replayed(once: stock_ledger.Once | None) -> Allocation | None:
+    found = once.done() if once is not None else None
+    if found is None:
+        return None
+    with storage_errors():
+        return Allocation.get(found.result_pk, found.result_sk, consistent_read=True)
+
+
+def create(principal: Principal, data: dict, key: str | None = None) -> tuple[dict, bool]:
+    """Place an allocation order: (it, True); or, under an Idempotency-Key already used for this same
+    order, (the order that key placed, read back, False), so a repeated tap makes no second one."""
+    once = stock_ledger.Once.of(principal.subject, key, data)
+    earlier = _replayed(once)
+    if earlier is not None:
+        return view(earlier), False
     try:
         community = communities.get(data["community_id"])
     except NotFound:
@@ -117,9 +140,35 @@ def create(principal: Principal, data: dict) -> dict:
         contact_name=data["contact_name"], contact_phone=data["contact_phone"], status="requested",
         history=[StepRecord(status="requested", by=principal.subject, by_role=principal.role, at=now)],
         created_at=now)
-    with storage_errors():
-        allocation.save(condition=Allocation.pk.does_not_exist())
-    return view(allocation)
+    if once is None:
+        with storage_errors():
+            try:
+                allocation.save(condition=Allocation.pk.does_not_exist())
+            except PutError as exc:
+                # The id is new, so the item that is there is this very write: it landed on an attempt whose
+                # answer was lost, and botocore's retry met it.
+                if not errors.condition_failed(exc):
+                    raise
+        return view(allocation), True
+    record = idempotency.record(once.caller, once.key, once.digest, allocation.pk, allocation.sk)
+    attempt = 0
+    while True:
+        try:
+            with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.save(allocation, condition=Allocation.pk.does_not_exist())
+                transaction.save(record, condition=idempotency.put_condition())
+            return view(allocation), True
+        except TransactWriteError as exc:
+            # The same order, sent twice at once, won the other time (or botocore's retry of this one met
+            # its own landed write): answer with it. Nothing of this attempt was written.
+            earlier = _replayed(once)
+            if earlier is not None:
+                return view(earlier), earlier.allocation_id == allocation.allocation_id
+            attempt += 1
+            if not errors.is_conflict(exc) or attempt == _ATTEMPTS:
+                raise  # a TransactionConflict left is a 503 (api/errors.guarded)
+            # The twin's transaction held the key's record and has not landed yet: look again.
+            time.sleep(random.uniform(0.002, 0.02) * attempt)
 
 
 def listed(principal: Principal, status: str | None, community_id: str | None) -> dict:
@@ -174,7 +223,7 @@ def advance(principal: Principal, allocation_id: str, to: str, note: str) -> dic
             transaction.update(allocation, actions=actions, condition=condition)
 
         stock_ledger.write_line(allocation.community_id, line, int(allocation.quantity), also=also,
-                                refused=lambda: _still(allocation, current))
+                                refused=lambda: _still(allocation, current))  # (line, True): no key here
     else:
         with storage_errors():
             try:
@@ -197,9 +246,15 @@ def _still(allocation: Allocation, status: str) -> None:
         raise _changed()
 
 
-def distribute(principal: Principal, community_id: str, data: dict) -> dict:
-    """发放: goods out against an allocation received here; never more than it has left, nor than the balance."""
+def distribute(principal: Principal, community_id: str, data: dict, key: str | None = None) -> tuple[dict, bool]:
+    """发放: goods out against an allocation received here; never more than it has left, nor than the balance:
+    (the line, True); or, under an Idempotency-Key already used for this same distribution, (its line, False)."""
     communities.for_staff(principal, community_id, roles=CONSOLE)
+    once = stock_ledger.Once.of(principal.subject, key, {"community_id": community_id, **data})
+    return stock_ledger.once_only(once, lambda: _distribute(principal, community_id, data, once))
+
+
+def _distribute(principal: Principal, community_id: str, data: dict, once) -> tuple:
     try:
         allocation = for_caller(principal, data["allocation_id"])
     except NotFound:
@@ -230,4 +285,4 @@ def distribute(principal: Principal, community_id: str, data: dict) -> dict:
             raise Refused(f"这张调拨单只剩 {fresh_left} {fresh.unit} 可发放", f"Only {fresh_left} {fresh.unit} of this allocation are left",
                           code="over_allocation", fields={"quantity": [f"最多 / At most {fresh_left}"]})
 
-    return stock_ledger.view(stock_ledger.write_line(community_id, line, -quantity, also=also, refused=refused))
+    return stock_ledger.write_line(community_id, line, -quantity, also=also, refused=refused, once=once)

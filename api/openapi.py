@@ -37,7 +37,9 @@ FILES = {
 
 # Routes that take an Idempotency-Key when it is sent (api/routes: `... if "idempotency-key" in headers`).
 OPTIONAL_IDEMPOTENCY_KEY = {("POST", "/api/rounds"), ("POST", "/api/sites/{site_id}/deliveries"),
-                            ("POST", "/api/invites/{code}/accept")}
+                            ("POST", "/api/invites/{code}/accept"), ("POST", "/api/allocations"),
+                            ("POST", "/api/communities/{community_id}/ledger/distribute"),
+                            ("POST", "/api/communities/{community_id}/ledger/{line_id}/correct")}
 
 # Answers a route's @documented gets wrong, by status: GET /api/health/deep names HealthSchema ({ok}) but
 # answers {ok, checks} and, when the table is down, 503 {ok: false, checks, error} (api/routes/health.py

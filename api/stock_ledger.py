@@ -6,14 +6,19 @@ corrects. Every line is written in one transaction with its balance, conditional
 a line that would take the balance below zero is refused before anything is written. Concurrent
 writers that lose the race read again and retry (a bounded number of times), so parallel
 distributions against one balance can never overdraw it.
+
+A write sent with an Idempotency-Key (`Once`) also puts the key's record in that same transaction; a
+replay, or a concurrent duplicate that loses the transaction to its twin, answers with the line the
+key first wrote (read back), so a retry after a lost answer never moves a balance twice.
 """
 import random
 import time
+from typing import NamedTuple
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from api import clock, communities, cursors, ids
+from api import clock, communities, cursors, idempotency, ids
 from api.auth import Principal
 from api.errors import NotFound, Refused, StorageBusy, storage_errors
 from api.models import StockBalance, StockLine, transaction_connection
@@ -32,17 +37,70 @@ def _balance(community_id: str, category: str, unit: str) -> StockBalance:
                                 balance=0, seq=0)
 
 
+class Once(NamedTuple):
+    """An Idempotency-Key sent with a write: the staff member it is scoped to, the key, the payload's hash."""
+
+    caller: str
+    key: str
+    digest: str
+
+    @classmethod
+    def of(cls, caller: str, key: str | None, payload: dict) -> "Once | None":
+        return None if key is None else cls(caller, key, idempotency.payload_hash(payload))
+
+    def done(self):
+        """The record a previous write under this key left (None if none); 409 if it was for another payload."""
+        with storage_errors():
+            return idempotency.find(self.caller, self.key, self.digest)
+
+
+def replayed(once: Once | None) -> StockLine | None:
+    """The line written earlier under this key, read back; None without a key or before its first write."""
+    found = once.done() if once is not None else None
+    if found is None:
+        return None
+    with storage_errors():
+        return StockLine.get(found.result_pk, found.result_sk, consistent_read=True)
+
+
+def once_only(once: Once | None, write) -> tuple[dict, bool]:
+    """`write()` → (line, created), at most once per Idempotency-Key: (its view, created).
+
+    A replay is answered with the key's first line before anything is checked (the allocation or the
+    balance may have nothing left now, because of that very line). A refusal is answered the same way
+    if a concurrent duplicate under the key got in first and took what this one would have taken.
+    """
+    earlier = replayed(once)
+    if earlier is None:
+        try:
+            written, created = write()
+            return view(written), created
+        except Refused:
+            earlier = replayed(once)
+            if earlier is None:
+                raise
+    return view(earlier), False
+
+
 def insufficient(balance: int, unit: str) -> Refused:
     return Refused(f"库存不足：只剩 {balance} {unit}", f"Not enough in stock: {balance} {unit} left",
                    code="insufficient_balance", fields={"quantity": [f"最多 / At most {balance}"]})
 
 
-def write_line(community_id: str, line: StockLine, delta: int, *, also=None, refused=None) -> StockLine:
-    """Append `line` (its quantity is `delta`) and move the balance by `delta`, in one transaction.
+def write_line(community_id: str, line: StockLine, delta: int, *, also=None, refused=None,
+               once: Once | None = None) -> tuple[StockLine, bool]:
+    """Append `line` (its quantity is `delta`) and move the balance by `delta`, in one transaction:
+    (the line, True).
 
     `also(transaction)` adds the caller's own conditional writes (an allocation's); when the transaction
-    fails, `refused()` is asked to raise the caller's error if its own condition is what failed.
+    fails, `refused()` is asked to raise the caller's error if its own condition is what failed. With
+    `once`, the key's record goes into the same transaction; if the transaction fails because that key
+    has meanwhile written its line, the answer is that line, before `refused()` is asked: (it, False) when
+    a concurrent duplicate wrote it, (it, True) when it is this very line (botocore retried a write whose
+    answer was lost, and the retry met the write landed).
     """
+    record = (idempotency.record(once.caller, once.key, once.digest, line.pk, line.sk)
+              if once is not None else None)
     for attempt in range(ATTEMPTS):
         stock = _balance(community_id, line.category, line.unit)
         after = int(stock.balance) + delta
@@ -58,10 +116,16 @@ def write_line(community_id: str, line: StockLine, delta: int, *, also=None, ref
                 else:
                     transaction.update(stock, actions=[StockBalance.balance.set(after), StockBalance.seq.add(1)],
                                        condition=StockBalance.seq == int(stock.seq))
+                if record is not None:
+                    transaction.save(record, condition=idempotency.put_condition())
                 if also is not None:
                     also(transaction)
-            return line
+            return line, True
         except TransactWriteError:
+            earlier = replayed(once)
+            if earlier is not None:
+                # Our own line when botocore's retry met our landed write: then it was made now.
+                return earlier, earlier.line_id == line.line_id
             if refused is not None:
                 refused()
             # Another line got in first: read the balance again.
@@ -100,14 +164,21 @@ def ledger(principal: Principal, community_id: str, query: dict) -> dict:
             "lines": [view(line) for line in lines], "next_cursor": cursors.encode(next_key)}
 
 
-def correct(principal: Principal, community_id: str, line_id: str, delta: int, reason: str) -> dict:
-    """更正: a new line that names the one it corrects and moves the balance by `delta` (never below 0)."""
+def correct(principal: Principal, community_id: str, line_id: str, delta: int, reason: str,
+            key: str | None = None) -> tuple[dict, bool]:
+    """更正: a new line that names the one it corrects and moves the balance by `delta` (never below 0):
+    (the line, True); or, under an Idempotency-Key already used for this same correction, (that line, False)."""
     communities.for_staff(principal, community_id, roles=CONSOLE)
-    with storage_errors():
-        try:
-            wrong = StockLine.get(f"COMMUNITY#{community_id}", f"STOCKLINE#{line_id}", consistent_read=True)
-        except StockLine.DoesNotExist:
-            raise NotFound("没有这一行台账", "No such ledger line") from None
-    line = new_line(community_id, "correction", wrong.category, wrong.unit, principal.subject, corrects=line_id,
-                    reason=reason, allocation_id=wrong.allocation_id)
-    return view(write_line(community_id, line, delta))
+    once = Once.of(principal.subject, key, {"community_id": community_id, "line_id": line_id,
+                                            "quantity_delta": delta, "reason": reason})
+
+    def write():
+        with storage_errors():
+            try:
+                wrong = StockLine.get(f"COMMUNITY#{community_id}", f"STOCKLINE#{line_id}", consistent_read=True)
+            except StockLine.DoesNotExist:
+                raise NotFound("没有这一行台账", "No such ledger line") from None
+        line = new_line(community_id, "correction", wrong.category, wrong.unit, principal.subject,
+                        corrects=line_id, reason=reason, allocation_id=wrong.allocation_id)
+        return write_line(community_id, line, delta, once=once)
+    return once_only(once, write)

@@ -1,7 +1,7 @@
 """The sub-district's supply chain: demand reports, allocation orders, ledgers and settlement (plans 3, 4)."""
 from chalice import Blueprint, Response
 
-from api import allocations, auth, demand, exports, schemas, settlements, stock_ledger
+from api import allocations, auth, demand, exports, idempotency, schemas, settlements, stock_ledger
 from api.openapi import documented
 from api.routes import json_body
 
@@ -67,11 +67,15 @@ def demand_export():
 
 
 @bp.route("/allocations", methods=["POST"])
-@documented("调拨单 Place an allocation order (or a government reserve release)", body=schemas.AllocationSchema,
-            status=201, errors=(400,), response="AllocationOutSchema")
+@documented("调拨单 Place an allocation order (or a government reserve release; an optional Idempotency-Key makes "
+            "a repeated tap safe)", body=schemas.AllocationSchema, status=201, errors=(400, 409),
+            response="AllocationOutSchema")
 def create_allocation():
     principal = _caller("admin")
-    return Response(allocations.create(principal, _body(schemas.AllocationSchema())), status_code=201)
+    headers = bp.current_request.headers
+    key = idempotency.key_from_headers(headers) if "idempotency-key" in headers else None
+    created, new = allocations.create(principal, _body(schemas.AllocationSchema()), key)
+    return Response(created, status_code=201 if new else 200)
 
 
 @bp.route("/allocations", methods=["GET"])
@@ -113,21 +117,27 @@ def read_ledger(community_id):
 
 
 @bp.route("/communities/{community_id}/ledger/distribute", methods=["POST"])
-@documented("发放登记 Goods out, against a received allocation", body=schemas.DistributeSchema, status=201,
-            errors=(400, 404, 422), response="LedgerLineOutSchema")
+@documented("发放登记 Goods out, against a received allocation (an optional Idempotency-Key makes a retry safe)",
+            body=schemas.DistributeSchema, status=201, errors=(400, 404, 409, 422), response="LedgerLineOutSchema")
 def distribute(community_id):
     principal = _caller(*_CONSOLE)
-    return Response(allocations.distribute(principal, community_id, _body(schemas.DistributeSchema())), status_code=201)
+    headers = bp.current_request.headers
+    key = idempotency.key_from_headers(headers) if "idempotency-key" in headers else None
+    line, new = allocations.distribute(principal, community_id, _body(schemas.DistributeSchema()), key)
+    return Response(line, status_code=201 if new else 200)
 
 
 @bp.route("/communities/{community_id}/ledger/{line_id}/correct", methods=["POST"])
-@documented("台账更正 Correct a ledger line with a new line that references it", body=schemas.CorrectionSchema,
-            status=201, errors=(400, 404, 422), response="LedgerLineOutSchema")
+@documented("台账更正 Correct a ledger line with a new line that references it (an optional Idempotency-Key makes "
+            "a retry safe)", body=schemas.CorrectionSchema, status=201, errors=(400, 404, 409, 422),
+            response="LedgerLineOutSchema")
 def correct_line(community_id, line_id):
     principal = _caller(*_CONSOLE)
+    headers = bp.current_request.headers
+    key = idempotency.key_from_headers(headers) if "idempotency-key" in headers else None
     data = _body(schemas.CorrectionSchema())
-    return Response(stock_ledger.correct(principal, community_id, line_id, data["quantity_delta"], data["reason"]),
-                    status_code=201)
+    line, new = stock_ledger.correct(principal, community_id, line_id, data["quantity_delta"], data["reason"], key)
+    return Response(line, status_code=201 if new else 200)
 
 
 @bp.route("/allocations/{allocation_id}/settle", methods=["POST"])

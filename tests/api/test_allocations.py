@@ -10,7 +10,9 @@ from datetime import timedelta
 
 import pytest
 
+from api import allocations
 from api.models import Allocation
+from tests.api.faults import injected
 from tests.api.helpers import error_of, get, post, writes
 from tests.api.supply_helpers import (  # noqa: F401 (fixtures)
     NOW, STEPS, TODAY, advance, advance_to, allocation_body, balance, community_with_liaison, create_allocation,
@@ -94,6 +96,108 @@ def test_create__not_the_sub_districts_staff__403_and_nothing_written(client, de
     with writes() as written:
         assert post(client, "/api/allocations", body, demo["tokens"][role]).status_code == 403
     assert written == []
+
+# --- Idempotency-Key (optional): a repeated tap makes one allocation -------------------------------------
+
+def create_keyed(client, demo, key, **overrides):
+    body = allocation_body(demo["community_id"], demo["supplier_id"], **overrides)
+    return post(client, "/api/allocations", body, demo["tokens"]["admin"], idempotency_key=key)
+
+
+def stored_all(demo) -> list[Allocation]:
+    return list(Allocation.query(f"SUBDISTRICT#{demo['sub_district_id']}", Allocation.sk.startswith("ALLOC#"),
+                                 consistent_read=True))
+
+
+def test_create__replay_same_key_same_body__200_the_same_allocation_and_one_in_the_table(client, demo):
+    first = create_keyed(client, demo, "alloc-key-0001")
+    with writes() as written:
+        replay = create_keyed(client, demo, "alloc-key-0001")
+    assert (first.status_code, replay.status_code) == (201, 200), replay.body
+    assert replay.json_body == first.json_body
+    assert written == []
+    assert [a.allocation_id for a in stored_all(demo)] == [first.json_body["allocation_id"]]
+
+
+def test_create__replay_after_the_allocation_moved_on__200_it_as_it_is_now(client, demo):
+    """The first result, read back: the same allocation, in its current state (never a second one)."""
+    admin = demo["tokens"]["admin"]
+    first = create_keyed(client, demo, "alloc-key-0002").json_body
+    assert advance(client, admin, first["allocation_id"], "allocated").status_code == 200
+    replay = create_keyed(client, demo, "alloc-key-0002")
+    assert replay.status_code == 200, replay.body
+    assert (replay.json_body["allocation_id"], replay.json_body["status"]) == (first["allocation_id"], "allocated")
+    assert len(stored_all(demo)) == 1
+
+
+def test_create__same_key_other_body__409_idempotency_key_reused_and_nothing_written(client, demo):
+    assert create_keyed(client, demo, "alloc-key-0003").status_code == 201
+    with writes() as written:
+        error_of(create_keyed(client, demo, "alloc-key-0003", quantity=101), 409, "idempotency_key_reused")
+        error_of(create_keyed(client, demo, "alloc-key-0003", source="reserve"), 409, "idempotency_key_reused")
+    assert written == []
+    assert len(stored_all(demo)) == 1
+
+
+@pytest.mark.parametrize("key", ["short", "has space in it", "x" * 101, "汉字汉字汉字汉字", ""])
+def test_create__malformed_key__400_naming_idempotency_key_and_nothing_written(client, demo, key):
+    with writes() as written:
+        error = error_of(create_keyed(client, demo, key), 400, "bad_input")
+    assert set(error["fields"]) == {"Idempotency-Key"}
+    assert written == [] and stored_all(demo) == []
+
+
+def test_create__refused_under_a_key__does_not_use_the_key_up(client, demo):
+    error_of(create_keyed(client, demo, "alloc-key-0004", supplier_id="01JNOSUCHSUPPLIER000000000"), 400, "bad_input")
+    assert create_keyed(client, demo, "alloc-key-0004").status_code == 201
+    assert len(stored_all(demo)) == 1
+
+
+def test_create__without_a_key__each_post_is_a_new_allocation_as_before(client, demo):
+    body = allocation_body(demo["community_id"], demo["supplier_id"])
+    statuses = [post(client, "/api/allocations", body, demo["tokens"]["admin"]).status_code for _ in range(2)]
+    assert statuses == [201, 201] and len(stored_all(demo)) == 2
+
+
+def test_create__a_concurrent_duplicate_that_loses__answers_the_winners_allocation(client, demo, monkeypatch):
+    """The same tap sent twice at once: the twin lands between this request's look for the key and its write."""
+    real_create, real_replayed = allocations.create, allocations._replayed
+    seen, twins = [], []
+
+    def create(principal, data, key=None):
+        seen.append((principal, data, key))
+        return real_create(principal, data, key)
+
+    def replayed(once):
+        found = real_replayed(once)
+        if not twins:
+            twins.append(None)
+            twins[0] = real_create(*seen[0])[0]  # the twin, all of it, lands now
+        return found
+    monkeypatch.setattr(allocations, "create", create)
+    monkeypatch.setattr(allocations, "_replayed", replayed)
+    response = create_keyed(client, demo, "alloc-key-race")
+    assert response.status_code == 200, response.body  # not 409, not 503: the winner's answer
+    assert response.json_body == twins[0]
+    assert [a.allocation_id for a in stored_all(demo)] == [twins[0]["allocation_id"]]
+
+
+@pytest.mark.parametrize("kind", ["lost", "lost_after"])
+def test_create__write_landed_but_its_answer_was_lost__the_retry_gets_the_same_allocation(client, demo,
+                                                                                         monkeypatch, kind):
+    """"lost": botocore's second attempt meets the landed write, which the key's record shows to be this
+    request's own (201); "lost_after": the API answers 503 and the retry with the same key gets it (200)."""
+    with injected(monkeypatch) as injector:
+        injector.inject("TransactWriteItems", kind, call=1, attempts=1 if kind == "lost" else None)
+        lost = create_keyed(client, demo, "alloc-key-lost")
+    assert lost.status_code == (201 if kind == "lost" else 503), lost.body
+    [stored_one] = stored_all(demo)  # it landed, once
+    retried = create_keyed(client, demo, "alloc-key-lost")
+    assert retried.status_code == 200, retried.body
+    assert retried.json_body["allocation_id"] == stored_one.allocation_id
+    if kind == "lost":
+        assert lost.json_body == retried.json_body
+    assert len(stored_all(demo)) == 1
 
 
 # --- the status chain ----------------------------------------------------------------------
@@ -277,3 +381,14 @@ def test_staff_joined_by_invite__the_invited_information_officer_confirms_receip
     response = advance(client, officer, allocation["allocation_id"], "received")
     assert response.status_code == 200, response.body
     assert response.json_body["history"][-1]["by_role"] == "info_officer"
+
+
+def test_create__without_a_key__botocore_retry_meets_its_own_landed_write__201_not_500(client, demo, monkeypatch):
+    """No key: the put's first answer is lost and botocore's retry is refused by the put's own condition (the new
+    id's item is there): that is this write, done (it was a 500)."""
+    with injected(monkeypatch) as injector:
+        injector.inject("PutItem", "lost", call=1, attempts=1)
+        lost = post(client, "/api/allocations", allocation_body(demo["community_id"], demo["supplier_id"]),
+                    demo["tokens"]["admin"])
+    assert lost.status_code == 201, lost.body
+    assert [a.allocation_id for a in stored_all(demo)] == [lost.json_body["allocation_id"]]

@@ -8,7 +8,9 @@ anyone else's is 404. The clock stands at Friday 2026-11-20 10:00 in Beijing.
 """
 import pytest
 
-from api.models import StockLine
+from api import stock_ledger
+from api.models import Allocation, StockLine
+from tests.api.faults import injected
 from tests.api.helpers import error_of, get, post, writes
 from tests.api.supply_helpers import (  # noqa: F401 (fixtures)
     advance_to, balance, community_with_liaison, create_allocation, distribute, frozen, ledger, not_found,
@@ -254,3 +256,228 @@ def test_ledger__another_sub_districts_admin_or_another_communitys_liaison__404(
 @pytest.mark.parametrize("role", ["volunteer", "supplier"])
 def test_ledger__wrong_role__403(client, demo, role):
     assert get(client, f"/api/communities/{demo['community_id']}/ledger", demo["tokens"][role]).status_code == 403
+
+
+# --- Idempotency-Key (optional): a retry after a lost answer moves the balance once ------------------------
+
+def distribute_keyed(client, token, community_id, allocation_id, quantity, key, text="1栋 101–110 户"):
+    body = {"allocation_id": allocation_id, "quantity": quantity, "to": {"kind": "households", "text": text}}
+    return post(client, f"/api/communities/{community_id}/ledger/distribute", body, token, idempotency_key=key)
+
+
+def correct_keyed(client, token, community_id, line_id, delta, key, reason="盘点差异 stock-take difference"):
+    return post(client, f"/api/communities/{community_id}/ledger/{line_id}/correct",
+                {"quantity_delta": delta, "reason": reason}, token, idempotency_key=key)
+
+
+def distributed_qty(demo, allocation_id) -> int:
+    return int(Allocation.get(f"SUBDISTRICT#{demo['sub_district_id']}", f"ALLOC#{allocation_id}",
+                              consistent_read=True).distributed_qty)
+
+
+def kinds(community_id) -> list[str]:
+    return sorted(line.line_kind for line in stored_lines(community_id))
+
+
+def test_distribute__replay_same_key_same_body__200_the_same_line_and_the_balance_moved_once(client, demo, rice):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    first = distribute_keyed(client, liaison, cid, rice["allocation_id"], 30, "dist-key-0001")
+    with writes() as written:
+        replay = distribute_keyed(client, liaison, cid, rice["allocation_id"], 30, "dist-key-0001")
+    assert (first.status_code, replay.status_code) == (201, 200), replay.body
+    assert replay.json_body == first.json_body
+    assert written == []
+    assert balance(ledger(client, liaison, cid)) == 70 and distributed_qty(demo, rice["allocation_id"]) == 30
+    assert kinds(cid) == ["distribute", "receive"]
+
+
+def test_distribute__replay_of_the_line_that_used_the_allocation_up__200_not_refused(client, demo, rice):
+    """The retry's own line took the last units: the replay is found before the checks that would refuse it."""
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    first = distribute_keyed(client, liaison, cid, rice["allocation_id"], 100, "dist-key-all1")
+    replay = distribute_keyed(client, liaison, cid, rice["allocation_id"], 100, "dist-key-all1")
+    assert (first.status_code, replay.status_code) == (201, 200), replay.body
+    assert replay.json_body["line_id"] == first.json_body["line_id"]
+    assert balance(ledger(client, liaison, cid)) == 0 and distributed_qty(demo, rice["allocation_id"]) == 100
+
+
+def test_distribute__same_key_other_body__409_idempotency_key_reused_and_nothing_written(client, demo, rice):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    assert distribute_keyed(client, liaison, cid, rice["allocation_id"], 30, "dist-key-0002").status_code == 201
+    with writes() as written:
+        error_of(distribute_keyed(client, liaison, cid, rice["allocation_id"], 31, "dist-key-0002"), 409,
+                 "idempotency_key_reused")
+        error_of(distribute_keyed(client, liaison, cid, rice["allocation_id"], 30, "dist-key-0002", text="2栋"), 409,
+                 "idempotency_key_reused")
+    assert written == []
+    assert balance(ledger(client, liaison, cid)) == 70 and distributed_qty(demo, rice["allocation_id"]) == 30
+
+
+@pytest.mark.parametrize("key", ["short", "has space in it", "x" * 101, "汉字汉字汉字汉字", ""])
+def test_distribute__malformed_key__400_naming_idempotency_key_and_nothing_written(client, demo, rice, key):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    with writes() as written:
+        error = error_of(distribute_keyed(client, liaison, cid, rice["allocation_id"], 30, key), 400, "bad_input")
+    assert set(error["fields"]) == {"Idempotency-Key"}
+    assert written == []
+
+
+def test_distribute__refused_under_a_key__does_not_use_the_key_up(client, demo, rice):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    error_of(distribute_keyed(client, liaison, cid, rice["allocation_id"], 101, "dist-key-0003"), 422,
+             "over_allocation")
+    assert distribute_keyed(client, liaison, cid, rice["allocation_id"], 10, "dist-key-0003").status_code == 201
+
+
+def test_distribute__same_key_by_another_staff_member__is_their_own_line(client, demo, rice):
+    """Keys are scoped to the staff member who sends them."""
+    liaison, officer, cid = demo["tokens"]["liaison"], demo["tokens"]["info_officer"], demo["community_id"]
+    first = distribute_keyed(client, liaison, cid, rice["allocation_id"], 10, "dist-key-0004")
+    second = distribute_keyed(client, officer, cid, rice["allocation_id"], 10, "dist-key-0004")
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json_body["line_id"] != second.json_body["line_id"]
+    assert balance(ledger(client, liaison, cid)) == 80
+
+
+def test_distribute__without_a_key__each_post_is_a_new_line_as_before(client, demo, rice):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    statuses = [distribute(client, liaison, cid, rice["allocation_id"], 10).status_code for _ in range(2)]
+    assert statuses == [201, 201]
+    assert balance(ledger(client, liaison, cid)) == 80 and kinds(cid) == ["distribute", "distribute", "receive"]
+
+
+def _twin_lands_first(monkeypatch):
+    """The same request, sent twice at once: its twin's transaction lands between this one's look for the key
+    and its own transaction (the twin is the same write under the same key, with its own line id)."""
+    real = stock_ledger.write_line
+    twins = []
+
+    def racing(community_id, line, delta, **kwargs):
+        if not twins and kwargs.get("once") is not None:
+            twin = stock_ledger.new_line(community_id, line.line_kind, line.category, line.unit, line.by,
+                                         allocation_id=line.allocation_id, to=line.to, corrects=line.corrects,
+                                         reason=line.reason, note=line.note)
+            twins.append(real(community_id, twin, delta, **kwargs)[0])
+        return real(community_id, line, delta, **kwargs)
+    monkeypatch.setattr(stock_ledger, "write_line", racing)
+    return twins
+
+
+def test_distribute__a_concurrent_duplicate_that_loses__answers_the_winners_line(client, demo, rice, monkeypatch):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    twins = _twin_lands_first(monkeypatch)
+    response = distribute_keyed(client, liaison, cid, rice["allocation_id"], 30, "dist-key-race")
+    assert response.status_code == 200, response.body  # not 409, not 503: the winner's answer
+    assert [response.json_body["line_id"]] == [t.line_id for t in twins]
+    assert balance(ledger(client, liaison, cid)) == 70 and distributed_qty(demo, rice["allocation_id"]) == 30
+    assert kinds(cid) == ["distribute", "receive"]
+
+
+def test_distribute__a_concurrent_duplicate_of_the_last_units__answers_the_winners_line(client, demo, rice,
+                                                                                        monkeypatch):
+    """The twin took everything the allocation had left: the loser is still the twin's answer, not over_allocation."""
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    twins = _twin_lands_first(monkeypatch)
+    response = distribute_keyed(client, liaison, cid, rice["allocation_id"], 100, "dist-key-rac2")
+    assert response.status_code == 200, response.body
+    assert response.json_body["line_id"] == twins[0].line_id
+    assert balance(ledger(client, liaison, cid)) == 0 and distributed_qty(demo, rice["allocation_id"]) == 100
+
+
+@pytest.mark.parametrize("kind", ["lost", "lost_after"])
+def test_distribute__write_landed_but_its_answer_was_lost__the_retry_gets_the_same_line(client, demo, rice,
+                                                                                       monkeypatch, kind):
+    """"lost": botocore's own retry meets the landed write (the key's record answers it: the line, 201);
+    "lost_after": the API answers 503, and the phone's retry with the same key gets the line (200)."""
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    with injected(monkeypatch) as injector:
+        # "lost" on the first attempt only: botocore's second attempt meets the landed write.
+        injector.inject("TransactWriteItems", kind, call=1, attempts=1 if kind == "lost" else None)
+        lost = distribute_keyed(client, liaison, cid, rice["allocation_id"], 30, "dist-key-lost")
+    assert lost.status_code == (201 if kind == "lost" else 503), lost.body
+    [line] = [l for l in stored_lines(cid) if l.line_kind == "distribute"]  # it landed, once
+    retried = distribute_keyed(client, liaison, cid, rice["allocation_id"], 30, "dist-key-lost")
+    assert retried.status_code == 200, retried.body
+    assert retried.json_body["line_id"] == line.line_id
+    if kind == "lost":
+        assert lost.json_body == retried.json_body
+    assert balance(ledger(client, liaison, cid)) == 70 and distributed_qty(demo, rice["allocation_id"]) == 30
+    assert kinds(cid) == ["distribute", "receive"]
+
+
+def test_correct__replay_same_key_same_body__200_the_same_line_and_the_balance_moved_once(client, demo, rice):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    [received] = ledger(client, liaison, cid)["lines"]
+    first = correct_keyed(client, liaison, cid, received["line_id"], -10, "corr-key-0001")
+    with writes() as written:
+        replay = correct_keyed(client, liaison, cid, received["line_id"], -10, "corr-key-0001")
+    assert (first.status_code, replay.status_code) == (201, 200), replay.body
+    assert replay.json_body == first.json_body
+    assert written == []
+    assert balance(ledger(client, liaison, cid)) == 90 and kinds(cid) == ["correction", "receive"]
+
+
+def test_correct__same_key_other_body__409_and_nothing_written(client, demo, rice):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    [received] = ledger(client, liaison, cid)["lines"]
+    assert correct_keyed(client, liaison, cid, received["line_id"], -10, "corr-key-0002").status_code == 201
+    with writes() as written:
+        error_of(correct_keyed(client, liaison, cid, received["line_id"], -11, "corr-key-0002"), 409,
+                 "idempotency_key_reused")
+        error_of(correct_keyed(client, liaison, cid, received["line_id"], -10, "corr-key-0002", reason="另一个原因"),
+                 409, "idempotency_key_reused")
+    assert written == []
+    assert balance(ledger(client, liaison, cid)) == 90
+
+
+def test_correct__same_key_for_another_line__409(client, demo, rice):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    [received] = ledger(client, liaison, cid)["lines"]
+    first = correct_keyed(client, liaison, cid, received["line_id"], -10, "corr-key-0003")
+    error_of(correct_keyed(client, liaison, cid, first.json_body["line_id"], -10, "corr-key-0003"), 409,
+             "idempotency_key_reused")
+    assert balance(ledger(client, liaison, cid)) == 90
+
+
+@pytest.mark.parametrize("key", ["short", "has space in it", "x" * 101])
+def test_correct__malformed_key__400_naming_idempotency_key_and_nothing_written(client, demo, rice, key):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    [received] = ledger(client, liaison, cid)["lines"]
+    with writes() as written:
+        error = error_of(correct_keyed(client, liaison, cid, received["line_id"], -10, key), 400, "bad_input")
+    assert set(error["fields"]) == {"Idempotency-Key"}
+    assert written == []
+
+
+def test_correct__a_concurrent_duplicate_that_loses__answers_the_winners_line(client, demo, rice, monkeypatch):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    [received] = ledger(client, liaison, cid)["lines"]
+    twins = _twin_lands_first(monkeypatch)
+    response = correct_keyed(client, liaison, cid, received["line_id"], -10, "corr-key-race")
+    assert response.status_code == 200, response.body
+    assert response.json_body["line_id"] == twins[0].line_id
+    assert balance(ledger(client, liaison, cid)) == 90 and kinds(cid) == ["correction", "receive"]
+
+
+@pytest.mark.parametrize("kind", ["lost", "lost_after"])
+def test_correct__write_landed_but_its_answer_was_lost__the_retry_gets_the_same_line(client, demo, rice,
+                                                                                    monkeypatch, kind):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    [received] = ledger(client, liaison, cid)["lines"]
+    with injected(monkeypatch) as injector:
+        # "lost" on the first attempt only: botocore's second attempt meets the landed write.
+        injector.inject("TransactWriteItems", kind, call=1, attempts=1 if kind == "lost" else None)
+        lost = correct_keyed(client, liaison, cid, received["line_id"], -10, "corr-key-lost")
+    assert lost.status_code == (201 if kind == "lost" else 503), lost.body
+    retried = correct_keyed(client, liaison, cid, received["line_id"], -10, "corr-key-lost")
+    assert retried.status_code == 200, retried.body
+    [line] = [l for l in stored_lines(cid) if l.line_kind == "correction"]
+    assert retried.json_body["line_id"] == line.line_id
+    assert balance(ledger(client, liaison, cid)) == 90
+
+
+def test_correct__without_a_key__each_post_is_a_new_line_as_before(client, demo, rice):
+    liaison, cid = demo["tokens"]["liaison"], demo["community_id"]
+    [received] = ledger(client, liaison, cid)["lines"]
+    assert [correct(client, liaison, cid, received["line_id"], -10).status_code for _ in range(2)] == [201, 201]
+    assert balance(ledger(client, liaison, cid)) == 80
