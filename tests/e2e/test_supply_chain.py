@@ -69,6 +69,26 @@ def new_point(info: dict, tag: str) -> tuple[dict, str]:
     return point, accepted["token"]
 
 
+def lose_the_first_answer(page, path_end: str) -> list:
+    """The first POST to a path ending in `path_end` reaches the server, which writes, but its answer is lost
+    on the way back (a weak signal); later ones go through. Returns the Idempotency-Key each POST carried."""
+    keys: list = []
+
+    def handle(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) > 1:
+            route.continue_()
+            return
+        assert route.fetch().status == 201  # the server did it...
+        route.abort("connectionreset")  # ...and the phone never hears back
+
+    page.route(lambda url: url.split("?")[0].endswith(path_end), handle)
+    return keys
+
+
 def xlsx(download, tmp_path):
     assert download.failure() is None, download.failure()
     path = tmp_path / download.suggested_filename
@@ -376,8 +396,16 @@ def test_allocation__received_given_out_and_corrected_on_a_phone__then_settled_o
     form = distribute(10, "round", "3栋全体住户")
     expect(form.get_by_test_id("lg-dist-error")).to_contain_text("库存不足：只剩 5 袋")
     no_overflow(phone)
+    # The answer to the next one is lost: pressed again, the same Idempotency-Key gets the line already
+    # written (the balance moves once: 35 are left below, not 30).
+    keys = lose_the_first_answer(phone, "/ledger/distribute")
     form = distribute(5, "round", "3栋全体住户")
+    expect(form.get_by_test_id("lg-dist-error")).to_contain_text("网络不通")
+    expect(form.get_by_test_id("lg-dist-submit")).to_be_enabled()
+    form.get_by_test_id("lg-dist-submit").click()
     expect(phone.get_by_test_id("success-message")).to_have_text("已记下：分发 5 袋，3栋全体住户。")
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1], keys
+    phone.unroute_all()
     out = phone.get_by_test_id("lg-line").first
     expect(out).to_have_attribute("data-kind", "distribute")
     expect(out).to_have_attribute("data-quantity", "-5")
@@ -503,8 +531,16 @@ def test_dashboard__places_an_allocation__and_settling_without_a_market_price_sa
     expect(form.get_by_test_id("sup-af-supplier_id")).to_have_value(info["supplier_id"])
     form.get_by_test_id("sup-af-contact_name").fill("赵经理")
     form.get_by_test_id("sup-af-contact_phone").fill("138 0013 8002")
+    # The first answer is lost; pressed again, the same Idempotency-Key gets the allocation already made.
+    keys = lose_the_first_answer(desk, "/api/allocations")
+    form.get_by_test_id("sup-af-submit").click()
+    expect(desk.get_by_test_id("error-message")).to_contain_text("网络不通")
+    expect(form.get_by_test_id("sup-af-submit")).to_be_enabled()
     form.get_by_test_id("sup-af-submit").click()
     expect(desk.get_by_test_id("success-message")).to_contain_text(f"调拨单已建立：奶 12 箱 · {spec}")
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1], keys
+    desk.unroute_all()
+    assert [a["spec"] for a in call(info, "GET", "/api/allocations", admin)["allocations"]].count(spec) == 1
     card = desk.get_by_test_id("sup-alloc").filter(has_text=spec)
     expect(card.get_by_test_id("sup-alloc-status")).to_have_text("已申请")
     expect(card).to_contain_text("¥12.50/箱")

@@ -16,7 +16,7 @@ import { makeForm } from '../forms.js';
 import { drawLoadError, staffErrorText, showStaffError, busy, cpath, radioTiles, radioValue } from './roster.js';
 import {
   supplyStaff, setTitle, backLink, allocationLine, statusBadge, qtyText, unitText, fact, historyList, dayText, countValue,
-  balancesBlock, ledgerLines, select, statusText, catText,
+  balancesBlock, ledgerLines, select, statusText, catText, actionKey, actionSettled,
 } from './supply.js';
 
 let state = null; // {who, cid, balances, lines, allocations, loaded}
@@ -184,11 +184,15 @@ function distributeForm(received, root, ctx) {
     if (bad) { form.focusFirst(); return; }
     const done = busy(submit);
     try {
-      const line = await staffApi(cpath(state.cid, '/ledger/distribute'), { method: 'POST', body });
+      const key = actionKey(`distribute.${state.cid}`, body);
+      const line = await staffApi(cpath(state.cid, '/ledger/distribute'),
+        { method: 'POST', body, headers: { 'Idempotency-Key': key } });
+      actionSettled(`distribute.${state.cid}`);
       const a = received.find((x) => x.allocation_id === body.allocation_id);
       showSuccess(() => t('lg.distributed', { qty: qtyText(body.quantity, a ? a.unit : (line && line.unit)), to: body.to.text }), { scroll: false });
       await refresh(root, ctx, '#lg-lines-title');
     } catch (e) {
+      actionSettled(`distribute.${state.cid}`, e);
       if (submit.isConnected) done();
       const extra = form.applyServer(e);
       err.textContent = [staffErrorText(e), ...extra].join(t('list_sep'));
@@ -228,10 +232,14 @@ function openCorrection(line, li, root, ctx) {
     if (bad) { form.focusFirst(); return; }
     const done = busy(submit);
     try {
-      await staffApi(cpath(state.cid, `/ledger/${encodeURIComponent(line.line_id)}/correct`), { method: 'POST', body });
+      const key = actionKey(`correct.${line.line_id}`, body);
+      await staffApi(cpath(state.cid, `/ledger/${encodeURIComponent(line.line_id)}/correct`),
+        { method: 'POST', body, headers: { 'Idempotency-Key': key } });
+      actionSettled(`correct.${line.line_id}`);
       showSuccess(() => t('lg.corrected'), { scroll: false });
       await refresh(root, ctx, '#lg-lines-title');
     } catch (e) {
+      actionSettled(`correct.${line.line_id}`, e);
       if (submit.isConnected) done();
       const extra = form.applyServer(e);
       err.textContent = [staffErrorText(e), ...extra].join(t('list_sep'));

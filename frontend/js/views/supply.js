@@ -19,6 +19,7 @@ import '../strings/supply.js';
 import { saveFile } from '../download.js';
 import { t, pick } from '../i18n.js';
 import { staffApi } from '../api.js';
+import { uuid } from '../outbox.js';
 import * as staff from '../staff.js';
 import { h, clear, showSuccess, showError, clearMessage, copyText } from '../ui.js';
 import { money, dateTime, halfWidth, digits } from '../format.js';
@@ -89,6 +90,25 @@ export function countValue(text, { min = 0 } = {}) {
   if (!/^-?\d{1,8}$/.test(v)) return null;
   const n = Number(v);
   return n >= min && n <= MAX_QTY ? n : null;
+}
+
+// One Idempotency-Key per action (the allocation form, the distribute form, a line's correction): the same
+// while the same body is sent again after a lost answer or a timeout, so the server answers with the
+// allocation or line it already made (200) instead of making a second; a new one once an answer came back.
+const actionKeys = new Map(); // action -> { key, body }
+
+export function actionKey(action, body) {
+  const text = JSON.stringify(body);
+  const held = actionKeys.get(action);
+  if (held && held.body === text) return held.key;
+  const key = `sup-${uuid()}`;
+  actionKeys.set(action, { key, body: text });
+  return key;
+}
+
+/** The action was answered (a 2xx, or a refusal that wrote nothing): its next tap is a new action. */
+export function actionSettled(action, err = null) {
+  if (!err || !err.retryable) actionKeys.delete(action);
 }
 
 /** The staff member if their role is one of `roles`, else null after a "this screen is for …" page. */
@@ -675,11 +695,14 @@ function allocationForm(onClose) {
     }
     const done = busy(submit);
     try {
-      const a = await staffApi('/api/allocations', { method: 'POST', body });
+      const key = actionKey('allocation', body);
+      const a = await staffApi('/api/allocations', { method: 'POST', body, headers: { 'Idempotency-Key': key } });
+      actionSettled('allocation');
       showSuccess(() => t('sup.alloc_created', { what: allocationLine(a || body) }), { scroll: false });
       state.formOpen.allocation = false;
       reload('allocations');
     } catch (err) {
+      actionSettled('allocation', err);
       if (submit.isConnected) done();
       showFormError(form, err);
     }
