@@ -34,7 +34,7 @@ def table_check() -> dict:
 
 
 @bp.route("/health/deep", methods=["GET"])
-@documented("深度检查 Readiness: the table is reachable (staff; 503 if not)", response="HealthSchema",
+@documented("深度检查 Readiness: the table is reachable (staff; 503 if not)", response="DeepHealthSchema",
             errors=(503,))
 def deep_health():
     auth.require(bp.current_request.headers, *sorted(auth.STAFF_ROLES))
