@@ -303,6 +303,29 @@ def test_arrival__liaison_says_goods_arrived__it_shows_on_the_residents_order(ne
 
 
 @pytest.mark.browser
+def test_arrival__a_neighbour_with_no_order_in_that_round__is_not_called_down(new_context, info, api, shared_round):
+    """货已到 goes to the whole building; only flats with a live order in that round see its banner."""
+    _, mine, _ = resident_page(new_context, info, api, shared_round, "3栋", "314", "13912343314", unit="1单元")
+    _, neighbour = phone(new_context)
+    register(neighbour, info["join_url"], building="3栋", room="315", phone="13912343315", unit="1单元")
+    neighbour.get_by_test_id("nav-orders").click()
+    expect(neighbour.get_by_test_id("order-card")).to_have_count(0)
+    api.post(f"/api/communities/{info['community_id']}/rounds/{shared_round}/arrival", {"note": "北门"}, "liaison")
+    for page in (mine, neighbour):
+        page.reload()
+        expect(page.get_by_test_id("notice-area")).to_be_attached()
+    expect(mine.get_by_test_id("notice-banner")).to_have_attribute("data-kind", "arrival")
+    # Same building and the same poll: the notice reaches its cache. Drawn again from that cache (a reload
+    # draws the saved notices before any poll answers), it shows no banner: no bag of that round is its.
+    neighbour.wait_for_function(
+        "rid => (JSON.parse(localStorage.getItem('baogong.cache.notices') || '{}').notices || [])"
+        ".some(n => n.round_id === rid && n.kind === 'arrival')", arg=shared_round)
+    neighbour.reload()
+    expect(neighbour.get_by_test_id("notice-area")).to_be_attached()
+    expect(neighbour.get_by_test_id("notice-banner")).to_have_count(0)
+
+
+@pytest.mark.browser
 def test_progress__counts_move_when_a_bag_is_collected(new_context, info, api, artifacts, shared_round):
     round_id = shared_round
     # 1栋 is this test's alone in the shared round: three paid bags, none collected.

@@ -656,10 +656,12 @@ function notifyButton() {
 function noticeArea(orders) {
   const area = h('div', { class: 'notice-area', 'data-testid': 'notice-area' });
   const { notices: all, checked_at: checkedAt } = notices.cached();
-  // Last week's notice is no news: the banner shows the last two days' (the API keeps seven).
-  const list = all.filter((x) => !(Date.parse(x.created_at) < Date.now() - BANNER_MS));
-  const n = list[0];
   const live = orders.filter((o) => !DEAD.includes(o.status));
+  // Last week's notice is no news: the banner shows the last two days' (the API keeps seven). A notice goes
+  // to the whole building; a flat with no live order in its round has nothing to collect and is not called down.
+  const list = all.filter((x) => !(Date.parse(x.created_at) < Date.now() - BANNER_MS)
+    && (!x.round_id || live.some((o) => o.round_id === x.round_id)));
+  const n = list[0];
   bannerOrderId = null;
   if (!n) {
     if (live.length) { const b = notifyButton(); if (b) area.appendChild(b); }
