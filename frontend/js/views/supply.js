@@ -26,6 +26,7 @@ import { money, dateTime, halfWidth, digits } from '../format.js';
 import { makeForm, asList } from '../forms.js';
 import {
   showStaffError, staffErrorText, busy, roleName, beijingInputValue, fromBeijingInput, showFormError, radioTiles, radioValue,
+  notForRole,
 } from './roster.js';
 
 // ======================================================================
@@ -115,10 +116,7 @@ export function actionSettled(action, err = null) {
 export function supplyStaff(root, roles, onlyKey) {
   const s = staff.get();
   if (s && roles.includes(s.role)) return s;
-  clear(root);
-  root.appendChild(h('section', { class: 'console' },
-    h('p', { class: 'msg msg-warn', 'data-testid': 'supply-not-for-role' }, t(onlyKey, { role: s ? roleName(s.role) : '' })),
-    h('a', { class: 'btn btn-secondary', href: '#/staff' }, t('console.to_staff'))));
+  notForRole(root, s, onlyKey);
   return null;
 }
 
